@@ -1,0 +1,222 @@
+package org.pcipass.cli;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.pcipass.host.Assessment;
+import org.pcipass.host.CheckResult;
+import org.pcipass.host.HostSnapshot;
+import org.pcipass.pci.IommuGroup;
+import org.pcipass.pci.PciAddress;
+import org.pcipass.pci.PciDevice;
+import org.pcipass.sysfs.Usage;
+
+/**
+ * The JSON contract of DESIGN.md, written with Jackson's streaming generator (no reflection at
+ * start-up). Field names here are what scripts and the product owner's checks read: keep them.
+ */
+final class Json {
+    private static final JsonFactory FACTORY = new JsonFactory();
+
+    private final JsonGenerator g;
+
+    private Json(JsonGenerator g) {
+        this.g = g;
+    }
+
+    interface Body {
+        void write(Json json) throws IOException;
+    }
+
+    /** Writes one JSON document to {@code out}, pretty-printed, with a final newline. */
+    static void write(OutputStream out, Body body) {
+        try {
+            JsonGenerator g = FACTORY.createGenerator(out);
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            DefaultPrettyPrinter pp = new DefaultPrettyPrinter()
+                    .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+                    .withArrayIndenter(new DefaultIndenter("  ", "\n"));
+            g.setPrettyPrinter(pp);
+            body.write(new Json(g));
+            g.flush();
+            out.write('\n');
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    JsonGenerator gen() {
+        return g;
+    }
+
+    void device(HostSnapshot host, PciDevice d, boolean full) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("address", d.address().toString());
+        g.writeStringField("nodedevName", d.address().nodedevName());
+        hex4("vendorId", d.vendorId());
+        hex4("deviceId", d.deviceId());
+        hex4("subsystemVendorId", d.subsystemVendorId());
+        hex4("subsystemDeviceId", d.subsystemDeviceId());
+        string("classCode", hex(d.classCode(), 6));
+        string("revision", hex(d.revision(), 2));
+        string("vendorName", host.vendorName(d));
+        string("deviceName", host.deviceName(d));
+        string("className", host.className(d));
+        string("driver", d.driver());
+        integer("iommuGroup", d.iommuGroup());
+        integer("numaNode", d.numaNode());
+        string("physfn", d.physfn() == null ? null : d.physfn().toString());
+        g.writeArrayFieldStart("virtfns");
+        for (PciAddress vf : d.virtfns()) {
+            g.writeString(vf.toString());
+        }
+        g.writeEndArray();
+        Assessment a = host.assessment(d.address());
+        g.writeStringField("verdict", a.verdict().json());
+        strings("reasons", a.reasons());
+        g.writeNullField("owner");
+        if (full) {
+            details(host, d);
+        }
+        g.writeEndObject();
+    }
+
+    private void details(HostSnapshot host, PciDevice d) throws IOException {
+        if (d.iommuGroup() == null) {
+            g.writeNullField("group");
+        } else {
+            g.writeObjectFieldStart("group");
+            g.writeNumberField("id", d.iommuGroup());
+            members(host, host.groupMembers(d));
+            g.writeEndObject();
+        }
+        g.writeArrayFieldStart("usage");
+        for (Usage u : host.usage(d.address())) {
+            g.writeStartObject();
+            g.writeStringField("kind", u.kind());
+            g.writeStringField("name", u.name());
+            g.writeStringField("detail", u.detail());
+            g.writeBooleanField("critical", u.isCritical());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        if (d.resetMethods() == null) {
+            g.writeNullField("resetMethods");
+        } else {
+            strings("resetMethods", d.resetMethods());
+        }
+        PciDevice.Link link = d.link();
+        if (link == null) {
+            g.writeNullField("link");
+        } else {
+            g.writeObjectFieldStart("link");
+            string("speed", link.speed());
+            integer("width", link.width());
+            string("maxSpeed", link.maxSpeed());
+            integer("maxWidth", link.maxWidth());
+            g.writeEndObject();
+        }
+        g.writeBooleanField("bootVga", d.bootVga());
+        string("headerType", headerType(d.headerType()));
+        string("module", d.module());
+        if (d.sriov() == null) {
+            g.writeNullField("sriov");
+        } else {
+            g.writeObjectFieldStart("sriov");
+            integer("totalVfs", d.sriov().totalVfs());
+            integer("numVfs", d.sriov().numVfs());
+            g.writeEndObject();
+        }
+    }
+
+    static String headerType(Integer t) {
+        if (t == null) {
+            return null;
+        }
+        return switch (t) {
+            case 0 -> "endpoint";
+            case 1 -> "bridge";
+            case 2 -> "cardbus";
+            default -> "unknown (" + t + ")";
+        };
+    }
+
+    void group(HostSnapshot host, IommuGroup group) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("id", group.id());
+        members(host, group.members());
+        List<PciAddress> blockers = group.members().stream().filter(host::blocksViability).toList();
+        g.writeBooleanField("viable", blockers.isEmpty());
+        g.writeArrayFieldStart("blockers");
+        for (PciAddress b : blockers) {
+            g.writeString(b.toString());
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private void members(HostSnapshot host, List<PciAddress> members) throws IOException {
+        g.writeArrayFieldStart("members");
+        for (PciAddress a : members) {
+            PciDevice m = host.devices().get(a);
+            g.writeStartObject();
+            g.writeStringField("address", a.toString());
+            string("driver", m == null ? null : m.driver());
+            g.writeBooleanField("bridge", m != null && m.isPciBridge());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    void check(CheckResult r) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", r.name());
+        g.writeStringField("status", r.status().name());
+        g.writeStringField("detail", r.detail());
+        string("fix", r.fix());
+        g.writeEndObject();
+    }
+
+    private void hex4(String field, Integer v) throws IOException {
+        string(field, hex(v, 4));
+    }
+
+    /** Lower-case hex, zero-padded to {@code digits}; String.format is slow at thousands of devices. */
+    static String hex(Integer v, int digits) {
+        if (v == null) {
+            return null;
+        }
+        String h = Integer.toHexString(v);
+        return h.length() >= digits ? h : "00000000".substring(0, digits - h.length()) + h;
+    }
+
+    private void string(String field, String v) throws IOException {
+        if (v == null) {
+            g.writeNullField(field);
+        } else {
+            g.writeStringField(field, v);
+        }
+    }
+
+    private void integer(String field, Integer v) throws IOException {
+        if (v == null) {
+            g.writeNullField(field);
+        } else {
+            g.writeNumberField(field, v);
+        }
+    }
+
+    private void strings(String field, List<String> values) throws IOException {
+        g.writeArrayFieldStart(field);
+        for (String s : values) {
+            g.writeString(s);
+        }
+        g.writeEndArray();
+    }
+}

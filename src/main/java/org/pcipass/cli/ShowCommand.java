@@ -1,0 +1,105 @@
+package org.pcipass.cli;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.pcipass.PcipassException;
+import org.pcipass.host.Assessment;
+import org.pcipass.host.HostSnapshot;
+import org.pcipass.pci.PciAddress;
+import org.pcipass.pci.PciDevice;
+import org.pcipass.sysfs.Usage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "show", mixinStandardHelpOptions = true,
+        description = "One device in full: ids, names, driver and module, IOMMU group, SR-IOV, link, reset"
+                + " methods, who on the host uses it, and its verdict with reasons.")
+final class ShowCommand implements Callable<Integer> {
+    @ParentCommand
+    PcipassCommand top;
+
+    @Mixin
+    GlobalOptions global;
+
+    @Parameters(paramLabel = "DEVICE", description = "0000:09:00.0, 09:00.0 or pci_0000_09_00_0")
+    String device;
+
+    @Option(names = "--json", description = "print the device as a JSON object")
+    boolean json;
+
+    /** Parses a DEVICE argument, or fails as bad input naming it. */
+    static PciAddress address(String text) {
+        try {
+            return PciAddress.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new PcipassException.BadInput(e.getMessage());
+        }
+    }
+
+    @Override
+    public Integer call() {
+        PciAddress address = address(device);
+        HostSnapshot host = top.ctx.scan(top.paths(global));
+        PciDevice d = host.device(address);
+        if (json) {
+            Json.write(top.ctx.out(), j -> j.device(host, d, true));
+            return 0;
+        }
+        print(top.ctx.out(), host, d);
+        return 0;
+    }
+
+    private static void print(PrintStream out, HostSnapshot host, PciDevice d) {
+        out.println(d.address() + " " + Describe.line(host, d) + " " + Describe.ids(d));
+        field(out, "libvirt name", d.address().nodedevName());
+        if (d.subsystemVendorId() != null) {
+            field(out, "Subsystem", "[" + Json.hex(d.subsystemVendorId(), 4) + ":" + Json.hex(d.subsystemDeviceId(), 4) + "]");
+        }
+        field(out, "Header", String.valueOf(Json.headerType(d.headerType())));
+        field(out, "Driver", d.driver() == null ? "none" : d.driver() + (d.module() == null ? " (built in)" : " (module " + d.module() + ")"));
+        if (d.iommuGroup() == null) {
+            field(out, "IOMMU group", "none");
+        } else {
+            StringBuilder b = new StringBuilder(String.valueOf(d.iommuGroup())).append(':');
+            for (PciAddress a : host.groupMembers(d)) {
+                PciDevice m = host.devices().get(a);
+                b.append(' ').append(a).append(" (").append(m == null || m.driver() == null ? "no driver" : m.driver())
+                        .append(')');
+            }
+            field(out, "IOMMU group", b.toString());
+        }
+        field(out, "NUMA node", d.numaNode() == null ? "unknown" : String.valueOf(d.numaNode()));
+        if (d.physfn() != null) {
+            field(out, "SR-IOV", "virtual function of " + d.physfn());
+        }
+        if (d.sriov() != null) {
+            field(out, "SR-IOV", d.sriov().numVfs() + " of " + d.sriov().totalVfs() + " VFs enabled"
+                    + (d.virtfns().isEmpty() ? "" : ": " + String.join(", ", d.virtfns().stream().map(Object::toString).toList())));
+        }
+        if (d.link() != null) {
+            PciDevice.Link l = d.link();
+            field(out, "Link", l.speed() + " x" + l.width() + " (max " + l.maxSpeed() + " x" + l.maxWidth() + ")");
+        }
+        field(out, "Reset", d.resetMethods() == null ? "unknown" : d.resetMethods().isEmpty() ? "none" : String.join(" ", d.resetMethods()));
+        if (d.isVga()) {
+            field(out, "Boot VGA", d.bootVga() ? "yes" : "no");
+        }
+        List<Usage> usage = host.usage(d.address());
+        for (Usage u : usage) {
+            field(out, "Used by", u.kind() + " " + u.name() + ": " + u.detail());
+        }
+        Assessment a = host.assessment(d.address());
+        field(out, "Verdict", a.verdict().json());
+        for (String r : a.reasons()) {
+            out.println("  - " + r);
+        }
+    }
+
+    private static void field(PrintStream out, String name, String value) {
+        out.printf("  %-13s %s%n", name + ":", value);
+    }
+}

@@ -1,0 +1,71 @@
+package org.pcipass.pci;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One PCI function as sysfs shows it. Every attribute that could not be read is null: one odd
+ * device never fails a listing.
+ *
+ * @param sysfsPath the device's real directory relative to the sysfs root
+ *     ({@code devices/pci0000:00/0000:00:01.0/0000:01:00.0}), or null if it could not be resolved
+ * @param headerType 0 endpoint, 1 PCI-to-PCI bridge, 2 CardBus bridge (from {@code config})
+ * @param module the kernel module of the bound driver, null when none or built in
+ */
+public record PciDevice(
+        PciAddress address,
+        String sysfsPath,
+        Integer vendorId,
+        Integer deviceId,
+        Integer subsystemVendorId,
+        Integer subsystemDeviceId,
+        Integer classCode,
+        Integer revision,
+        Integer headerType,
+        String driver,
+        String module,
+        Integer iommuGroup,
+        Integer numaNode,
+        PciAddress physfn,
+        List<PciAddress> virtfns,
+        Sriov sriov,
+        List<String> resetMethods,
+        Link link,
+        boolean bootVga) {
+
+    public PciDevice {
+        Objects.requireNonNull(address, "address");
+        virtfns = List.copyOf(virtfns);
+        resetMethods = resetMethods == null ? null : List.copyOf(resetMethods);
+    }
+
+    /** SR-IOV capacity of a physical function. */
+    public record Sriov(Integer totalVfs, Integer numVfs) {}
+
+    /** PCIe link state as sysfs words it ({@code 8.0 GT/s PCIe}, width 4). */
+    public record Link(String speed, Integer width, String maxSpeed, Integer maxWidth) {}
+
+    /** PCI-to-PCI or CardBus bridge by its header. */
+    public boolean isBridgeHeader() {
+        return headerType != null && (headerType == 1 || headerType == 2);
+    }
+
+    /** PCI-to-PCI bridge (header type 1): root and switch ports, PCIe-to-PCI bridges. */
+    public boolean isPciBridge() {
+        return headerType != null && headerType == 1;
+    }
+
+    /** Class 0600 (host bridge) or 0601 (ISA/LPC bridge). */
+    public boolean isHostOrIsaBridge() {
+        if (classCode == null) {
+            return false;
+        }
+        int cls = classCode >>> 8;
+        return cls == 0x0600 || cls == 0x0601;
+    }
+
+    /** Display controller of VGA class (0300). */
+    public boolean isVga() {
+        return classCode != null && classCode >>> 8 == 0x0300;
+    }
+}
