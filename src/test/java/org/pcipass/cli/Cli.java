@@ -1,0 +1,56 @@
+package org.pcipass.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.pcipass.host.CommandRunner;
+
+/** Runs pcipass in this JVM with captured output, an explicit environment and command runner. */
+public final class Cli {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<String, String> env = new HashMap<>();
+    private CommandRunner runner = CommandRunner.SYSTEM;
+
+    public Cli env(String name, String value) {
+        env.put(name, value);
+        return this;
+    }
+
+    public Cli runner(CommandRunner r) {
+        this.runner = r;
+        return this;
+    }
+
+    public Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        int code = Main.run(args, new Context(o, e, Map.copyOf(env), runner));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    public static Result exec(String... args) {
+        return new Cli().run(args);
+    }
+
+    public record Result(int exitCode, String out, String err) {
+        public JsonNode json() {
+            try {
+                return JSON.readTree(out);
+            } catch (Exception e) {
+                throw new AssertionError("not JSON (exit " + exitCode + ", stderr: " + err + "): " + out, e);
+            }
+        }
+
+        public List<String> errLines() {
+            return err.isEmpty() ? List.of() : List.of(err.split("\n"));
+        }
+    }
+}
