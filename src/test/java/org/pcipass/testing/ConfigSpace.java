@@ -92,6 +92,12 @@ public final class ConfigSpace {
         return this;
     }
 
+    /** Sets FLReset+ (Device Capabilities bit 28) in the PCI Express capability added by {@link #pciExpress}. */
+    public ConfigSpace flr() {
+        int devCap = u16(0x54) | u16(0x56) << 16;
+        return u32(0x54, devCap | 1 << 28);
+    }
+
     /** Adds only a power-management capability (conventional PCI devices). */
     public ConfigSpace powerManagementOnly() {
         u8(0x34, 0x40);

@@ -419,6 +419,9 @@ public final class PciDev {
                 int type = pciePortType >= 0 ? pciePortType : guessPortType();
                 cs.pciExpress(type, ConfigSpace.speedCode(maxLinkSpeed), maxLinkWidth,
                         ConfigSpace.speedCode(linkSpeed), linkWidth);
+                if (resetMethod != null && List.of(resetMethod.split(" ")).contains("flr")) {
+                    cs.flr();
+                }
             } else {
                 cs.powerManagementOnly();
             }
