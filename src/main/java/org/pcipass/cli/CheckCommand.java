@@ -2,34 +2,27 @@ package org.pcipass.cli;
 
 import java.io.PrintStream;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.pcipass.host.CheckResult;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.host.Readiness;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
-@Command(name = "check", mixinStandardHelpOptions = true,
-        description = "Host readiness: hypervisor, IOMMU, stub drivers, OS release; PASS/WARN/FAIL/INFO lines with"
-                + " the fix. Exits 4 when any line is FAIL.")
-final class CheckCommand implements Callable<Integer> {
-    @ParentCommand
-    PcipassCommand top;
-
-    @Mixin
-    GlobalOptions global;
-
-    @Option(names = "--json", description = "print a JSON array of checks")
-    boolean json;
+final class CheckCommand implements Command {
+    private static final CommandSpec SPEC = new CommandSpec("check",
+            "Host readiness: hypervisor, IOMMU, stub drivers, OS release; PASS/WARN/FAIL/INFO lines with the fix.",
+            List.of(CommandSpec.flag("--json", "print a JSON array of checks")),
+            null, CommandSpec.Arity.NONE, List.of("Exits 4 when any line is FAIL."));
 
     @Override
-    public Integer call() {
-        HostSnapshot host = top.ctx.scan(top.paths(global));
-        List<CheckResult> results = new Readiness(host, top.ctx.runner()).run();
-        if (json) {
-            Json.write(top.ctx.out(), j -> {
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Args args, Context ctx) {
+        HostSnapshot host = ctx.scan(args);
+        List<CheckResult> results = new Readiness(host, ctx.runner()).run();
+        if (args.flag("--json")) {
+            Json.write(ctx.out(), j -> {
                 j.gen().writeStartArray();
                 for (CheckResult r : results) {
                     j.check(r);
@@ -37,7 +30,7 @@ final class CheckCommand implements Callable<Integer> {
                 j.gen().writeEndArray();
             });
         } else {
-            PrintStream out = top.ctx.out();
+            PrintStream out = ctx.out();
             for (CheckResult r : results) {
                 out.printf("%-4s  %-15s %s%n", r.status(), r.name(), r.detail());
                 if (r.fix() != null) {

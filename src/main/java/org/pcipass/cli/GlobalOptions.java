@@ -5,35 +5,19 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.pcipass.PcipassException;
 import org.pcipass.host.HostPaths;
-import picocli.CommandLine.Option;
 
 /**
- * The options every command takes, before or after the command name. A value given after the
- * command wins over one given before it, which wins over the environment, then the default.
+ * Resolves the global options: the command line (the last one given wins, before or after the
+ * command name), then the environment ({@code PCIPASS_SYSFS} …), then the default.
  */
-public final class GlobalOptions {
-    @Option(names = "--sysfs", paramLabel = "DIR", description = "sysfs tree to read (default /sys; env PCIPASS_SYSFS)")
-    String sysfs;
+final class GlobalOptions {
+    private GlobalOptions() {}
 
-    @Option(names = "--config-root", paramLabel = "DIR",
-            description = "root for /etc, /proc, /dev, /lib/modules, /boot, /run (default /; env PCIPASS_CONFIG_ROOT)")
-    String configRoot;
-
-    @Option(names = "--state-dir", paramLabel = "DIR",
-            description = "pcipass's own state (default /var/lib/pcipass; env PCIPASS_STATE_DIR)")
-    String stateDir;
-
-    @Option(names = "--pci-ids", paramLabel = "FILE",
-            description = "pci.ids to name devices with (default /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids,"
-                    + " then a bundled copy; env PCIPASS_PCI_IDS)")
-    String pciIds;
-
-    static HostPaths resolve(GlobalOptions before, GlobalOptions after, Map<String, String> env) {
-        Path sysfs = dir("--sysfs", pick(after.sysfs, before.sysfs, env.get("PCIPASS_SYSFS"), "/sys"));
-        Path root = dir("--config-root", pick(after.configRoot, before.configRoot, env.get("PCIPASS_CONFIG_ROOT"), "/"));
-        Path state = path("--state-dir",
-                pick(after.stateDir, before.stateDir, env.get("PCIPASS_STATE_DIR"), "/var/lib/pcipass"));
-        String ids = pick(after.pciIds, before.pciIds, env.get("PCIPASS_PCI_IDS"), null);
+    static HostPaths resolve(Map<String, String> given, Map<String, String> env) {
+        Path sysfs = dir("--sysfs", pick(given.get("--sysfs"), env.get("PCIPASS_SYSFS"), "/sys"));
+        Path root = dir("--config-root", pick(given.get("--config-root"), env.get("PCIPASS_CONFIG_ROOT"), "/"));
+        Path state = path("--state-dir", pick(given.get("--state-dir"), env.get("PCIPASS_STATE_DIR"), "/var/lib/pcipass"));
+        String ids = pick(given.get("--pci-ids"), env.get("PCIPASS_PCI_IDS"), null);
         return new HostPaths(sysfs, root, state, ids == null ? null : path("--pci-ids", ids));
     }
 

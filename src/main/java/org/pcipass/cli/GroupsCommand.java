@@ -2,34 +2,29 @@ package org.pcipass.cli;
 
 import java.io.PrintStream;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.pci.IommuGroup;
 import org.pcipass.pci.PciAddress;
 import org.pcipass.pci.PciDevice;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
-@Command(name = "groups", mixinStandardHelpOptions = true,
-        description = "Every IOMMU group with its endpoints and bridges, whether it can be given to a guest now,"
-                + " and which members block it.")
-final class GroupsCommand implements Callable<Integer> {
-    @ParentCommand
-    PcipassCommand top;
-
-    @Mixin
-    GlobalOptions global;
-
-    @Option(names = "--json", description = "print a JSON array of groups")
-    boolean json;
+final class GroupsCommand implements Command {
+    private static final CommandSpec SPEC = new CommandSpec("groups",
+            "Every IOMMU group with its endpoints and bridges, whether it can be given to a guest now, and which"
+                    + " members block it.",
+            List.of(CommandSpec.flag("--json", "print a JSON array of groups")),
+            null, CommandSpec.Arity.NONE, List.of("A group is viable when every member is on vfio-pci, pci-stub or no"
+                    + " driver, or is a PCI-to-PCI bridge."));
 
     @Override
-    public Integer call() {
-        HostSnapshot host = top.ctx.scan(top.paths(global));
-        if (json) {
-            Json.write(top.ctx.out(), j -> {
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Args args, Context ctx) {
+        HostSnapshot host = ctx.scan(args);
+        if (args.flag("--json")) {
+            Json.write(ctx.out(), j -> {
                 j.gen().writeStartArray();
                 for (IommuGroup g : host.groups().values()) {
                     j.group(host, g);
@@ -38,7 +33,7 @@ final class GroupsCommand implements Callable<Integer> {
             });
             return 0;
         }
-        PrintStream out = top.ctx.out();
+        PrintStream out = ctx.out();
         if (host.groups().isEmpty()) {
             out.println("no IOMMU groups under " + host.paths().sysfs() + "/kernel/iommu_groups"
                     + (host.hypervisor() == org.pcipass.host.Hypervisor.XEN_DOM0

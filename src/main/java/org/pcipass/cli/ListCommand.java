@@ -1,30 +1,24 @@
 package org.pcipass.cli;
 
-import java.util.concurrent.Callable;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.pci.PciDevice;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
-@Command(name = "list", mixinStandardHelpOptions = true,
-        description = "Every PCI device, one row each: address, ids, driver, IOMMU group, verdict.")
-final class ListCommand implements Callable<Integer> {
-    @ParentCommand
-    PcipassCommand top;
-
-    @Mixin
-    GlobalOptions global;
-
-    @Option(names = "--json", description = "print a JSON array of devices (DESIGN.md's fields)")
-    boolean json;
+final class ListCommand implements Command {
+    private static final CommandSpec SPEC = new CommandSpec("list",
+            "Every PCI device, one row each: address, ids, driver, IOMMU group, verdict.",
+            java.util.List.of(CommandSpec.flag("--json", "print a JSON array of devices (DESIGN.md's fields)")),
+            null, CommandSpec.Arity.NONE, VerdictHelp.NOTES);
 
     @Override
-    public Integer call() {
-        HostSnapshot host = top.ctx.scan(top.paths(global));
-        if (json) {
-            Json.write(top.ctx.out(), j -> {
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Args args, Context ctx) {
+        HostSnapshot host = ctx.scan(args);
+        if (args.flag("--json")) {
+            Json.write(ctx.out(), j -> {
                 j.gen().writeStartArray();
                 for (PciDevice d : host.devices().values()) {
                     j.device(host, d, false);
@@ -39,7 +33,7 @@ final class ListCommand implements Callable<Integer> {
                     d.iommuGroup() == null ? "-" : String.valueOf(d.iommuGroup()),
                     host.assessment(d.address()).verdict().json(), Describe.line(host, d));
         }
-        t.print(top.ctx.out());
+        t.print(ctx.out());
         return 0;
     }
 }

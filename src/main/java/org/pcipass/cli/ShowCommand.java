@@ -2,34 +2,19 @@ package org.pcipass.cli;
 
 import java.io.PrintStream;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.pcipass.PcipassException;
 import org.pcipass.host.Assessment;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.pci.PciAddress;
 import org.pcipass.pci.PciDevice;
 import org.pcipass.sysfs.Usage;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(name = "show", mixinStandardHelpOptions = true,
-        description = "One device in full: ids, names, driver and module, IOMMU group, SR-IOV, link, reset"
-                + " methods, who on the host uses it, and its verdict with reasons.")
-final class ShowCommand implements Callable<Integer> {
-    @ParentCommand
-    PcipassCommand top;
-
-    @Mixin
-    GlobalOptions global;
-
-    @Parameters(paramLabel = "DEVICE", description = "0000:09:00.0, 09:00.0 or pci_0000_09_00_0")
-    String device;
-
-    @Option(names = "--json", description = "print the device as a JSON object")
-    boolean json;
+final class ShowCommand implements Command {
+    private static final CommandSpec SPEC = new CommandSpec("show",
+            "One device in full: ids, names, driver and module, IOMMU group, SR-IOV, link, reset methods, who on the"
+                    + " host uses it, and its verdict with reasons.",
+            List.of(CommandSpec.flag("--json", "print the device as a JSON object")),
+            "DEVICE", CommandSpec.Arity.ONE, VerdictHelp.NOTES);
 
     /** Parses a DEVICE argument, or fails as bad input naming it. */
     static PciAddress address(String text) {
@@ -41,15 +26,20 @@ final class ShowCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
-        PciAddress address = address(device);
-        HostSnapshot host = top.ctx.scan(top.paths(global));
-        PciDevice d = host.device(address);
-        if (json) {
-            Json.write(top.ctx.out(), j -> j.device(host, d, true));
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Args args, Context ctx) {
+        PciAddress address = address(args.positionals.get(0));
+        HostSnapshot host = ctx.scan(args);
+        PciDevice d = host.deviceInFull(address);
+        if (args.flag("--json")) {
+            Json.write(ctx.out(), j -> j.device(host, d, true));
             return 0;
         }
-        print(top.ctx.out(), host, d);
+        print(ctx.out(), host, d);
         return 0;
     }
 

@@ -54,6 +54,11 @@ public final class HostSnapshot {
      * @throws PcipassException.BadInput when {@code --sysfs} is not a sysfs tree
      */
     public static HostSnapshot scan(HostPaths paths, Supplier<PciIds> idsLoader) {
+        return scan(paths, idsLoader, false);
+    }
+
+    /** @param details read every attribute {@code show} prints, not just what a listing needs */
+    public static HostSnapshot scan(HostPaths paths, Supplier<PciIds> idsLoader, boolean details) {
         requireSysfsTree(paths);
         CompletableFuture<PciIds> ids = new CompletableFuture<>();
         Thread loader = new Thread(() -> {
@@ -68,8 +73,8 @@ public final class HostSnapshot {
         Sysfs sys = new Sysfs(paths.sysfs());
         Sysfs root = new Sysfs(paths.configRoot());
         DeviceScanner scanner = new DeviceScanner(sys);
-        TreeMap<PciAddress, PciDevice> devices = scanner.scanDevices();
-        TreeMap<Integer, IommuGroup> groups = scanner.scanGroups();
+        TreeMap<PciAddress, PciDevice> devices = scanner.scanDevices(details);
+        TreeMap<Integer, IommuGroup> groups = DeviceScanner.groupsOf(devices);
         Map<PciAddress, List<Usage>> usage = new UsageScanner(sys, root).scan();
         Hypervisor hv = Hypervisor.detect(sys, root);
         return new HostSnapshot(paths, sys, root, devices, groups, usage, hv, join(ids));
@@ -136,6 +141,13 @@ public final class HostSnapshot {
             throw new PcipassException.BadInput("no PCI device " + address + " under " + paths.sysfs()
                     + "; run 'pcipass list' to see the addresses");
         }
+        return d;
+    }
+
+    /** The device with every detail {@code show} prints, read again from sysfs. */
+    public PciDevice deviceInFull(PciAddress address) {
+        device(address);
+        PciDevice d = new DeviceScanner(sys).scanDevice(address);
         return d;
     }
 

@@ -1,6 +1,5 @@
 package org.pcipass.pci;
 
-import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -55,9 +54,39 @@ public record PciAddress(long domain, int bus, int slot, int function) implement
 
     /** Whether {@code text} is a canonical sysfs device name (e.g. {@code 0000:09:00.0}). */
     public static boolean looksLikeSysfsName(String text) {
+        return ofSysfsName(text) != null;
+    }
+
+    /**
+     * Parses a canonical sysfs name ({@code DDDD:BB:SS.F}, lower-case, 4 to 8 domain digits) without
+     * a regular expression, or returns null: the scanner meets thousands of these.
+     */
+    public static PciAddress ofSysfsName(String text) {
         int n = text.length();
-        return n >= 12 && text.charAt(n - 2) == '.' && text.charAt(n - 5) == ':' && text.charAt(n - 8) == ':'
-                && COLON_FORM.matcher(text).matches();
+        if (n < 12 || n > 16 || text.charAt(n - 2) != '.' || text.charAt(n - 5) != ':' || text.charAt(n - 8) != ':') {
+            return null;
+        }
+        long domain = hexOrMinus(text, 0, n - 8);
+        long bus = hexOrMinus(text, n - 7, n - 5);
+        long slot = hexOrMinus(text, n - 4, n - 2);
+        long function = hexOrMinus(text, n - 1, n);
+        if (domain < 0 || bus < 0 || slot < 0 || slot > 0x1f || function < 0 || function > 7) {
+            return null;
+        }
+        return new PciAddress(domain, (int) bus, (int) slot, (int) function);
+    }
+
+    private static long hexOrMinus(String s, int from, int to) {
+        long v = 0;
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) {
+                return -1;
+            }
+            v = v << 4 | d;
+        }
+        return v;
     }
 
     private static long hex(String text, String digits, int maxDigits, String field) {
@@ -81,17 +110,28 @@ public record PciAddress(long domain, int bus, int slot, int function) implement
     /** {@code 0000:09:00.0}: the sysfs name, lower-case, domain at least 4 digits. */
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%04x:%02x:%02x.%x", domain, bus, slot, function);
+        return join(':', ':', '.');
     }
 
     /** {@code 09:00.0}: lspci's short form (drops the domain). */
     public String shortForm() {
-        return String.format(Locale.ROOT, "%02x:%02x.%x", bus, slot, function);
+        return hex(bus, 2) + ':' + hex(slot, 2) + '.' + Integer.toHexString(function);
     }
 
     /** {@code pci_0000_09_00_0}: libvirt's node device name. */
     public String nodedevName() {
-        return String.format(Locale.ROOT, "pci_%04x_%02x_%02x_%x", domain, bus, slot, function);
+        return "pci_" + join('_', '_', '_');
+    }
+
+    // String.format costs microseconds, and listings print thousands of addresses.
+    private String join(char a, char b, char c) {
+        return new StringBuilder(16).append(hex(domain, 4)).append(a).append(hex(bus, 2)).append(b)
+                .append(hex(slot, 2)).append(c).append(Integer.toHexString(function)).toString();
+    }
+
+    private static String hex(long value, int digits) {
+        String h = Long.toHexString(value);
+        return h.length() >= digits ? h : "0000".substring(0, digits - h.length()) + h;
     }
 
     @Override

@@ -22,9 +22,11 @@ import java.util.zip.GZIPInputStream;
 public final class PciIds {
     /** Where the names came from, for messages: a path or "bundled copy". */
     private final String source;
-    private final Map<Integer, String> vendors = new HashMap<>(4096);
-    private final Map<Integer, String> devices = new HashMap<>(65536);
-    private final Map<Integer, String> classes = new HashMap<>(64);
+    /** Vendor id → offsets in {@link #text}: where its name starts and where its block ends. */
+    private final Map<Integer, long[]> vendors = new HashMap<>(4096);
+    private final Map<Integer, String> classes = new HashMap<>(1024);
+    private final Map<Integer, Map<Integer, String>> devicesOf = new java.util.concurrent.ConcurrentHashMap<>();
+    private String text = "";
 
     private PciIds(String source) {
         this.source = source;
@@ -72,6 +74,8 @@ public final class PciIds {
         if (text.charAt(text.length() - 1) != '\n') {
             throw new Garbled(source, "ends mid-record (no newline after the last line)");
         }
+        this.text = text;
+        long[] open = null;
         int vendor = -1;
         int device = -1;
         int cls = -1;
@@ -82,47 +86,59 @@ public final class PciIds {
         while (start < len) {
             int end = text.indexOf('\n', start);
             lineNo++;
-            String line = text.substring(start, end);
+            int lineStart = start;
             start = end + 1;
-            if (line.isEmpty() || line.charAt(0) == '#' || line.isBlank()) {
+            if (end == lineStart || text.charAt(lineStart) == '#' || isBlank(text, lineStart, end)) {
                 continue;
             }
-            char c0 = line.charAt(0);
-            if (c0 == 'C' && line.startsWith("C ")) {
+            char c0 = text.charAt(lineStart);
+            if (c0 != '\t' && open != null) {
+                open[1] = lineStart;
+                open = null;
+            }
+            if (c0 != '\t' && c0 != 'C') {
+                vendor = field(text, lineStart, end, 0, 4, lineNo);
+                nameAt(text, lineStart, end, 4, lineNo);
+                open = new long[] {lineStart, text.length()};
+                vendors.put(vendor, open);
+                device = -1;
+                cls = -1;
+                subclass = -1;
+                continue;
+            }
+            String line = c0 == 'C' || cls >= 0 ? text.substring(lineStart, end) : null;
+            if (c0 == 'C') {
+                if (!line.startsWith("C ")) {
+                    throw bad(lineNo, "a class line needs 'C cc  name'");
+                }
                 cls = field(line, 2, 2, lineNo);
                 classes.put(baseClassKey(cls), name(line, 4, lineNo));
                 subclass = -1;
                 vendor = -1;
-            } else if (c0 == '\t' && line.length() > 1 && line.charAt(1) == '\t') {
+            } else if (end - lineStart > 1 && text.charAt(lineStart + 1) == '\t') {
                 if (vendor >= 0 && device >= 0) {
-                    field(line, 2, 4, lineNo);
-                    if (line.length() < 8 || line.charAt(6) != ' ') {
+                    field(text, lineStart, end, 2, 4, lineNo);
+                    if (end - lineStart < 8 || text.charAt(lineStart + 6) != ' ') {
                         throw bad(lineNo, "a subsystem line needs 'ssss dddd  name'");
                     }
-                    field(line, 7, 4, lineNo);
-                    name(line, 11, lineNo);
+                    field(text, lineStart, end, 7, 4, lineNo);
+                    nameAt(text, lineStart, end, 11, lineNo);
                 } else if (cls >= 0 && subclass >= 0) {
                     int progIf = field(line, 2, 2, lineNo);
                     classes.put(cls << 16 | subclass << 8 | progIf, name(line, 4, lineNo));
                 } else {
                     throw bad(lineNo, "a subsystem or prog-if line outside a device or subclass");
                 }
-            } else if (c0 == '\t') {
+            } else {
                 if (vendor >= 0) {
-                    device = field(line, 1, 4, lineNo);
-                    devices.put(vendor << 16 | device, name(line, 5, lineNo));
+                    device = field(text, lineStart, end, 1, 4, lineNo);
+                    nameAt(text, lineStart, end, 5, lineNo);
                 } else if (cls >= 0) {
                     subclass = field(line, 1, 2, lineNo);
                     classes.put(subclassKey(cls, subclass), name(line, 3, lineNo));
                 } else {
                     throw bad(lineNo, "a device line before any vendor line");
                 }
-            } else {
-                vendor = field(line, 0, 4, lineNo);
-                vendors.put(vendor, name(line, 4, lineNo));
-                device = -1;
-                cls = -1;
-                subclass = -1;
             }
         }
         if (vendors.isEmpty()) {
@@ -137,6 +153,46 @@ public final class PciIds {
 
     private static int subclassKey(int cls, int subclass) {
         return 1 << 24 | cls << 8 | subclass;
+    }
+
+    private int field(String t, int lineStart, int end, int at, int digits, int lineNo) {
+        if (end - lineStart < at + digits) {
+            throw bad(lineNo, "line too short");
+        }
+        int v = 0;
+        for (int i = lineStart + at; i < lineStart + at + digits; i++) {
+            char c = t.charAt(i);
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) {
+                throw bad(lineNo, "expected " + digits + " lower-case hex digits at column " + (at + 1));
+            }
+            v = v << 4 | d;
+        }
+        return v;
+    }
+
+    /** Checks two spaces and a non-empty name of printable text; returns where the name starts. */
+    private int nameAt(String t, int lineStart, int end, int at, int lineNo) {
+        int i = lineStart + at;
+        if (end - i <= 2 || t.charAt(i) != ' ' || t.charAt(i + 1) != ' ') {
+            throw bad(lineNo, "expected two spaces and a name after the id");
+        }
+        for (int k = i + 2; k < end; k++) {
+            char c = t.charAt(k);
+            if (c < 0x20 && c != '\t' || c == 0x7f) {
+                throw bad(lineNo, "control character in a name (binary junk?)");
+            }
+        }
+        return i + 2;
+    }
+
+    private static boolean isBlank(String t, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!Character.isWhitespace(t.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private int field(String line, int at, int digits, int lineNo) {
@@ -170,11 +226,40 @@ public final class PciIds {
     }
 
     public String vendorName(int vendor) {
-        return vendors.get(vendor);
+        long[] range = vendors.get(vendor);
+        if (range == null) {
+            return null;
+        }
+        int start = (int) range[0];
+        return text.substring(start + 6, text.indexOf('\n', start));
     }
 
+    /** Device names are indexed per vendor on first use: a host has few vendors, pci.ids thousands. */
     public String deviceName(int vendor, int device) {
-        return devices.get(vendor << 16 | device);
+        Map<Integer, String> names = devicesOf.get(vendor);
+        if (names == null) {
+            long[] range = vendors.get(vendor);
+            if (range == null) {
+                return null;
+            }
+            names = indexDevices((int) range[0], (int) range[1]);
+            Map<Integer, String> raced = devicesOf.putIfAbsent(vendor, names);
+            names = raced != null ? raced : names;
+        }
+        return names.get(device);
+    }
+
+    private Map<Integer, String> indexDevices(int from, int end) {
+        Map<Integer, String> names = new HashMap<>();
+        int line = text.indexOf('\n', from) + 1;
+        while (line > 0 && line < end) {
+            int next = text.indexOf('\n', line);
+            if (next - line > 7 && text.charAt(line) == '\t' && text.charAt(line + 1) != '\t') {
+                names.put(Integer.parseInt(text, line + 1, line + 5, 16), text.substring(line + 7, next));
+            }
+            line = next + 1;
+        }
+        return names;
     }
 
     /** lspci's class name: the subclass name, else the base class name, else null. */

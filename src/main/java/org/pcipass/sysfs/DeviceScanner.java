@@ -2,10 +2,8 @@ package org.pcipass.sysfs;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.pcipass.pci.IommuGroup;
@@ -31,12 +29,20 @@ public final class DeviceScanner {
         this.sys = sys;
     }
 
-    /** Every PCI function, by address. Entries whose names are not PCI addresses are skipped. */
-    public TreeMap<PciAddress, PciDevice> scanDevices() {
+    /**
+     * Every PCI function, by address. Entries whose names are not PCI addresses are skipped.
+     *
+     * @param details also read what only {@code show} prints (reset methods, PCIe link, SR-IOV
+     *     capacity): four to six more files per device, which a listing of thousands does not need
+     */
+    public TreeMap<PciAddress, PciDevice> scanDevices(boolean details) {
         String[] names = sys.list(DEVICES);
         List<PciDevice> found = Arrays.stream(names).parallel()
-                .filter(PciAddress::looksLikeSysfsName)
-                .map(this::scanOne)
+                .map(n -> {
+                    PciAddress a = PciAddress.ofSysfsName(n);
+                    return a == null ? null : scanOne(a, n, details);
+                })
+                .filter(java.util.Objects::nonNull)
                 .toList();
         TreeMap<PciAddress, PciDevice> byAddress = new TreeMap<>();
         for (PciDevice d : found) {
@@ -45,73 +51,64 @@ public final class DeviceScanner {
         return byAddress;
     }
 
-    /** Every IOMMU group under {@code kernel/iommu_groups}, by id. */
-    public TreeMap<Integer, IommuGroup> scanGroups() {
-        TreeMap<Integer, IommuGroup> groups = new TreeMap<>();
-        for (String n : sys.list("kernel/iommu_groups")) {
-            Integer id = parseIntOrNull(n);
-            if (id == null) {
-                continue;
+    /**
+     * The IOMMU groups, from each device's {@code iommu_group} link: the same membership as
+     * {@code kernel/iommu_groups/N/devices}, without listing thousands of directories again.
+     */
+    public static TreeMap<Integer, IommuGroup> groupsOf(Map<PciAddress, PciDevice> devices) {
+        TreeMap<Integer, List<PciAddress>> members = new TreeMap<>();
+        for (PciDevice d : devices.values()) {
+            if (d.iommuGroup() != null) {
+                members.computeIfAbsent(d.iommuGroup(), k -> new ArrayList<>()).add(d.address());
             }
-            List<PciAddress> members = new ArrayList<>();
-            for (String m : sys.list("kernel/iommu_groups/" + n + "/devices")) {
-                if (PciAddress.looksLikeSysfsName(m)) {
-                    members.add(PciAddress.parse(m));
-                }
-            }
-            groups.put(id, new IommuGroup(id, members));
         }
+        TreeMap<Integer, IommuGroup> groups = new TreeMap<>();
+        members.forEach((id, list) -> groups.put(id, new IommuGroup(id, list)));
         return groups;
     }
 
-    PciDevice scanOne(String name) {
+    /** Re-reads one device with every detail. */
+    public PciDevice scanDevice(PciAddress address) {
+        return scanOne(address, address.toString(), true);
+    }
+
+    /*
+     * No directory listing: listing a device directory costs more than the few failed opens and
+     * readlinks of the attributes a device may lack (driver, iommu_group, physfn, sriov_numvfs).
+     */
+    PciDevice scanOne(PciAddress address, String name, boolean details) {
         String dir = DEVICES + name + "/";
-        Set<String> has = new HashSet<>(Arrays.asList(sys.list(dir)));
-        String driver = has.contains("driver") ? sys.linkName(dir + "driver") : null;
+        String driver = sys.linkName(dir + "driver");
+        Integer numVfs = sys.readInt(dir + "sriov_numvfs");
         List<PciAddress> virtfns = new ArrayList<>();
-        List<Integer> vfIndexes = new ArrayList<>();
-        for (String e : has) {
-            if (e.startsWith("virtfn")) {
-                Integer i = parseIntOrNull(e.substring(6));
-                if (i != null) {
-                    vfIndexes.add(i);
-                }
-            }
-        }
-        vfIndexes.sort(null);
-        for (int i : vfIndexes) {
+        for (int i = 0; numVfs != null && i < numVfs; i++) {
             PciAddress vf = addressOrNull(sys.linkName(dir + "virtfn" + i));
             if (vf != null) {
                 virtfns.add(vf);
             }
         }
-        Integer numa = has.contains("numa_node") ? sys.readInt(dir + "numa_node") : null;
+        Integer cls = sys.readHex(dir + "class");
+        Integer numa = sys.readInt(dir + "numa_node");
         return new PciDevice(
-                PciAddress.parse(name),
-                sysfsPath(name),
-                hex(has, dir, "vendor"),
-                hex(has, dir, "device"),
-                hex(has, dir, "subsystem_vendor"),
-                hex(has, dir, "subsystem_device"),
-                hex(has, dir, "class"),
-                hex(has, dir, "revision"),
-                has.contains("config") ? headerType(sys.readBytes(dir + "config", 64)) : null,
+                address,
+                details ? sysfsPath(name) : null,
+                sys.readHex(dir + "vendor"),
+                sys.readHex(dir + "device"),
+                sys.readHex(dir + "subsystem_vendor"),
+                sys.readHex(dir + "subsystem_device"),
+                cls,
+                sys.readHex(dir + "revision"),
+                headerType(sys.readBytes(dir + "config", 64)),
                 driver,
                 driver == null ? null : emptyToNull(moduleOfDriver.computeIfAbsent(driver, this::moduleOf)),
-                has.contains("iommu_group") ? parseIntOrNull(sys.linkName(dir + "iommu_group")) : null,
+                parseIntOrNull(sys.linkName(dir + "iommu_group")),
                 numa == null || numa < 0 ? null : numa,
-                has.contains("physfn") ? addressOrNull(sys.linkName(dir + "physfn")) : null,
+                addressOrNull(sys.linkName(dir + "physfn")),
                 virtfns,
-                has.contains("sriov_totalvfs")
-                        ? new PciDevice.Sriov(sys.readInt(dir + "sriov_totalvfs"), sys.readInt(dir + "sriov_numvfs"))
-                        : null,
-                has.contains("reset_method") ? resetMethods(sys.read(dir + "reset_method")) : null,
-                link(has, dir),
-                has.contains("boot_vga") && "1".equals(sys.read(dir + "boot_vga")));
-    }
-
-    private Integer hex(Set<String> has, String dir, String attr) {
-        return has.contains(attr) ? sys.readHex(dir + attr) : null;
+                numVfs == null ? null : new PciDevice.Sriov(details ? sys.readInt(dir + "sriov_totalvfs") : null, numVfs),
+                details ? resetMethods(sys.read(dir + "reset_method")) : null,
+                details ? link(dir) : null,
+                cls != null && cls >>> 8 == 0x0300 && "1".equals(sys.read(dir + "boot_vga")));
     }
 
     private String sysfsPath(String name) {
@@ -135,15 +132,14 @@ public final class DeviceScanner {
         return t.isEmpty() ? List.of() : List.of(t.split("\\s+"));
     }
 
-    private PciDevice.Link link(Set<String> has, String dir) {
-        if (!has.contains("current_link_speed") && !has.contains("max_link_speed")) {
+    private PciDevice.Link link(String dir) {
+        String speed = sys.read(dir + "current_link_speed");
+        String maxSpeed = sys.read(dir + "max_link_speed");
+        if (speed == null && maxSpeed == null) {
             return null;
         }
-        return new PciDevice.Link(
-                has.contains("current_link_speed") ? sys.read(dir + "current_link_speed") : null,
-                has.contains("current_link_width") ? sys.readInt(dir + "current_link_width") : null,
-                has.contains("max_link_speed") ? sys.read(dir + "max_link_speed") : null,
-                has.contains("max_link_width") ? sys.readInt(dir + "max_link_width") : null);
+        return new PciDevice.Link(speed, sys.readInt(dir + "current_link_width"), maxSpeed,
+                sys.readInt(dir + "max_link_width"));
     }
 
     /**
@@ -160,7 +156,7 @@ public final class DeviceScanner {
     }
 
     private static PciAddress addressOrNull(String name) {
-        return name != null && PciAddress.looksLikeSysfsName(name) ? PciAddress.parse(name) : null;
+        return name == null ? null : PciAddress.ofSysfsName(name);
     }
 
     static Integer parseIntOrNull(String s) {

@@ -74,16 +74,11 @@ public final class Sysfs {
     }
 
     private int readInto(String rel, byte[] buf) {
+        // One read: a sysfs attribute comes whole from its first read, and a short read means the
+        // end of a regular file too; a second read only to see EOF would double the system calls.
         try (FileInputStream in = new FileInputStream(path(rel))) {
-            int total = 0;
-            while (total < buf.length) {
-                int n = in.read(buf, total, buf.length - total);
-                if (n < 0) {
-                    break;
-                }
-                total += n;
-            }
-            return total;
+            int n = in.read(buf, 0, buf.length);
+            return Math.max(n, 0);
         } catch (IOException e) {
             return -1;
         }

@@ -323,8 +323,9 @@ public final class UsageScanner {
         }
         String[] parts = path.split("/");
         for (int i = parts.length - 1; i >= 0; i--) {
-            if (PciAddress.looksLikeSysfsName(parts[i])) {
-                return PciAddress.parse(parts[i]);
+            PciAddress a = PciAddress.ofSysfsName(parts[i]);
+            if (a != null) {
+                return a;
             }
         }
         return null;

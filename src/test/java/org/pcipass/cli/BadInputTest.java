@@ -67,9 +67,14 @@ class BadInputTest {
 
     @Test
     void unknownCommandsAndOptionsAreUsageErrors() {
-        assertOneLineError(Cli.exec("lst"), "'lst'", "pcipass --help");
-        assertOneLineError(Cli.exec("list", "--frobnicate"), "--frobnicate", "pcipass list --help");
-        assertOneLineError(Cli.exec("show"), "DEVICE", "pcipass show --help");
+        assertOneLineError(Cli.exec("lst"), "unknown command 'lst'", "pcipass --help");
+        assertOneLineError(Cli.exec("list", "--frobnicate"), "unknown option '--frobnicate' for 'pcipass list'",
+                "pcipass list --help");
+        assertOneLineError(Cli.exec("show"), "'pcipass show' needs exactly one DEVICE", "pcipass show --help");
+        assertOneLineError(Cli.exec("show", "09:00.0", "0a:00.0"), "needs exactly one DEVICE, got 2");
+        assertOneLineError(Cli.exec("list", "extra"), "'pcipass list' takes no argument, got 'extra'");
+        assertOneLineError(Cli.exec("list", "--sysfs"), "--sysfs needs a value: --sysfs DIR");
+        assertOneLineError(Cli.exec("list", "--json=yes"), "--json takes no value");
         assertOneLineError(Cli.exec(), "a command is required");
     }
 }
