@@ -293,12 +293,13 @@ public final class UsageScanner {
 
     // ---- console ----
 
+    /* The device links are relative ("../../../0000:00:02.0", or "../.." from below the device): resolve them. */
     private void scanConsole() {
         for (String fb : sys.list("class/graphics")) {
             if (!fb.startsWith("fb")) {
                 continue;
             }
-            PciAddress pci = nearestPci(sys.readlink("class/graphics/" + fb + "/device"));
+            PciAddress pci = nearestPci(sys.resolve("class/graphics/" + fb + "/device"));
             if (pci != null) {
                 boolean console = fb.equals("fb0");
                 add(pci, new Usage(Usage.CONSOLE, fb, console ? "console framebuffer" : "framebuffer",
@@ -309,7 +310,7 @@ public final class UsageScanner {
             if (!card.startsWith("card") || card.contains("-")) {
                 continue;
             }
-            PciAddress pci = nearestPci(sys.readlink("class/drm/" + card + "/device"));
+            PciAddress pci = nearestPci(sys.resolve("class/drm/" + card + "/device"));
             if (pci != null) {
                 add(pci, new Usage(Usage.CONSOLE, card, "DRM card", null));
             }

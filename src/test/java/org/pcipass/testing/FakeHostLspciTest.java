@@ -1,20 +1,13 @@
 package org.pcipass.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.assertj.core.api.SoftAssertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,58 +18,17 @@ import org.junit.jupiter.api.io.TempDir;
  * and complains about nothing (except the harmless libkmod line).
  */
 class FakeHostLspciTest {
-    static final Path LSPCI = Path.of("/usr/bin/lspci");
-    static final Path PCI_IDS = Path.of("/usr/share/misc/pci.ids");
-
     @TempDir
     Path tmp;
 
     @BeforeAll
     static void needLspci() {
-        boolean present = Files.isExecutable(LSPCI) && Files.isReadable(PCI_IDS);
-        if (!present && "true".equals(System.getenv("CI"))) {
-            fail("lspci (" + LSPCI + ") or pci.ids (" + PCI_IDS + ") missing, and CI=true");
-        }
-        Assumptions.assumeTrue(present, "lspci or pci.ids not installed");
-    }
-
-    /** lspci's answer: one map per device record, and stderr. */
-    record Lspci(Map<String, Map<String, String>> records, String stderr) {
-        Map<String, String> get(String address) {
-            assertThat(records).containsKey(address);
-            return records.get(address);
-        }
-    }
-
-    static Lspci lspci(FakeHost host) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(LSPCI.toString(), "-i", PCI_IDS.toString(), "-D", "-vmm", "-nn", "-k",
-                "-O", "sysfs.path=" + host.lspciPath(), "-O", "hwdb.disable=1").start();
-        p.getOutputStream().close();
-        byte[] out = p.getInputStream().readAllBytes();
-        byte[] err = p.getErrorStream().readAllBytes();
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as("lspci exit code; stderr: %s", new String(err, StandardCharsets.UTF_8)).isZero();
-        Map<String, Map<String, String>> recs = new LinkedHashMap<>();
-        for (String block : new String(out, StandardCharsets.UTF_8).split("\n\n")) {
-            Map<String, String> rec = new LinkedHashMap<>();
-            for (String line : block.split("\n")) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                int tab = line.indexOf(":\t");
-                assertThat(tab).as("lspci line %s", line).isPositive();
-                rec.put(line.substring(0, tab), line.substring(tab + 2));
-            }
-            if (!rec.isEmpty()) {
-                recs.put(rec.get("Slot"), rec);
-            }
-        }
-        return new Lspci(recs, new String(err, StandardCharsets.UTF_8));
+        Lspci.require();
     }
 
     /** Every record agrees with what the builder wrote; no unexpected stderr. */
-    static Lspci checkScenario(FakeHost host, List<String> expected) throws Exception {
-        Lspci l = lspci(host);
+    static Lspci.Result checkScenario(FakeHost host, List<String> expected) throws Exception {
+        Lspci.Result l = Lspci.run(host.sysfs());
         assertThat(new ArrayList<>(l.records().keySet())).containsExactlyInAnyOrderElementsOf(expected);
         assertThat(host.addresses()).containsExactlyInAnyOrderElementsOf(expected);
         for (String line : l.stderr().split("\n")) {
@@ -115,7 +67,7 @@ class FakeHostLspciTest {
     @Test
     void kvmWorkstation() throws Exception {
         FakeHost h = HostTrees.kvmWorkstation(tmp);
-        Lspci l = checkScenario(h, HostTrees.WS_ALL);
+        Lspci.Result l = checkScenario(h, HostTrees.WS_ALL);
         assertThat(l.get(HostTrees.WS_DEFAULT_NIC)).containsEntry("Vendor", "Broadcom Inc. and subsidiaries [14e4]")
                 .containsEntry("Device", "NetXtreme II BCM5709 Gigabit Ethernet [1639]")
                 .containsEntry("SDevice", "PowerEdge R710 BCM5709 Gigabit Ethernet [0235]")
@@ -142,7 +94,7 @@ class FakeHostLspciTest {
     @Test
     void kvmNoIommu() throws Exception {
         FakeHost h = HostTrees.kvmNoIommu(tmp);
-        Lspci l = checkScenario(h, HostTrees.NI_ALL);
+        Lspci.Result l = checkScenario(h, HostTrees.NI_ALL);
         assertThat(l.records().values()).allSatisfy(r -> assertThat(r).doesNotContainKey("IOMMUGroup"));
         assertThat(l.get(HostTrees.NI_HOST_BRIDGE)).containsEntry("Device", "Device [0d57]");
         assertThat(l.get(HostTrees.NI_ROOT_DISK)).containsEntry("Device", "Virtio 1.0 block device [1042]")
@@ -153,7 +105,7 @@ class FakeHostLspciTest {
     @Test
     void xenDom0() throws Exception {
         FakeHost h = HostTrees.xenDom0(tmp);
-        Lspci l = checkScenario(h, HostTrees.XEN_ALL);
+        Lspci.Result l = checkScenario(h, HostTrees.XEN_ALL);
         assertThat(l.records().values()).allSatisfy(r -> assertThat(r).doesNotContainKey("IOMMUGroup"));
         assertThat(l.get(HostTrees.XEN_PCIBACK)).containsEntry("Driver", "pciback")
                 .containsEntry("Device", "82546EB Gigabit Ethernet Controller (Copper) [1010]");
@@ -163,7 +115,7 @@ class FakeHostLspciTest {
     @Test
     void rhel5Root() throws Exception {
         FakeHost h = HostTrees.rhel5Root(tmp);
-        Lspci l = checkScenario(h, HostTrees.R5_ALL);
+        Lspci.Result l = checkScenario(h, HostTrees.R5_ALL);
         assertThat(l.get(HostTrees.R5_BNX2)).containsEntry("Driver", "bnx2");
     }
 }
