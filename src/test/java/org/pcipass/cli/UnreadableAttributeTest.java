@@ -1,0 +1,86 @@
+package org.pcipass.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.pcipass.testing.HostTrees.WS_ALL;
+import static org.pcipass.testing.HostTrees.WS_GPU;
+import static org.pcipass.testing.HostTrees.WS_UNKNOWN;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.pcipass.testing.FakeHost;
+import org.pcipass.testing.HostTrees;
+
+/**
+ * An attribute that cannot be read on one device — missing, a directory, or a dangling link where
+ * a file should be — makes that field null and never fails the listing. (Tests run as root, so
+ * unreadable permissions would prove nothing.)
+ */
+class UnreadableAttributeTest {
+    @TempDir
+    Path tmp;
+
+    static void replaceWithDirectory(Path file) throws IOException {
+        Files.delete(file);
+        Files.createDirectory(file);
+    }
+
+    static void replaceWithDanglingLink(Path file) throws IOException {
+        Files.delete(file);
+        Files.createSymbolicLink(file, file.resolveSibling("gone-" + file.getFileName()));
+    }
+
+    @Test
+    void oddAttributesBecomeNullAndTheRestIsListed() throws Exception {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        Path dev = h.device(WS_UNKNOWN).dir();
+        replaceWithDirectory(dev.resolve("vendor"));
+        replaceWithDanglingLink(dev.resolve("revision"));
+        Files.delete(dev.resolve("class"));
+        replaceWithDirectory(dev.resolve("numa_node"));
+        replaceWithDanglingLink(dev.resolve("subsystem_device"));
+        Files.delete(dev.resolve("config"));
+        Path gpu = h.device(WS_GPU).dir();
+        replaceWithDanglingLink(gpu.resolve("device"));
+        Files.writeString(gpu.resolve("subsystem_vendor"), "garbage\n");
+
+        Cli.Result r = Cli.exec("list", "--json", "--sysfs", h.sysfs().toString(), "--config-root",
+                h.configRoot().toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.json()).hasSize(WS_ALL.size());
+        JsonNode d = find(r.json(), WS_UNKNOWN);
+        for (String f : new String[] {"vendorId", "revision", "classCode", "numaNode", "subsystemDeviceId",
+            "vendorName", "deviceName", "className"}) {
+            assertThat(d.get(f).isNull()).as(f).isTrue();
+        }
+        assertThat(d.get("deviceId").asText()).isEqualTo("a2b2");
+        assertThat(d.get("subsystemVendorId").asText()).isEqualTo("8086");
+        assertThat(d.get("iommuGroup").asInt()).isEqualTo(8);
+        JsonNode g = find(r.json(), WS_GPU);
+        assertThat(g.get("deviceId").isNull()).isTrue();
+        assertThat(g.get("deviceName").isNull()).isTrue();
+        assertThat(g.get("subsystemVendorId").isNull()).isTrue();
+        assertThat(g.get("vendorName").asText()).isEqualTo("NVIDIA Corporation");
+
+        for (String[] args : new String[][] {{"list"}, {"show", WS_UNKNOWN}, {"show", WS_UNKNOWN, "--json"},
+            {"show", WS_GPU}, {"groups"}, {"groups", "--json"}}) {
+            Cli.Result o = ShowGroupsCheckTest.on(h, args);
+            assertThat(o.exitCode()).as(String.join(" ", args) + ": " + o.err()).isZero();
+            assertThat(o.err()).isEmpty();
+        }
+        JsonNode shown = ShowGroupsCheckTest.json(h, "show", WS_UNKNOWN, "--json");
+        assertThat(shown.get("headerType").isNull()).as("no config space").isTrue();
+    }
+
+    private static JsonNode find(JsonNode list, String address) {
+        for (JsonNode d : list) {
+            if (d.get("address").asText().equals(address)) {
+                return d;
+            }
+        }
+        throw new AssertionError(address + " not listed");
+    }
+}
