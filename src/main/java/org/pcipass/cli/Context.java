@@ -6,9 +6,15 @@ import org.pcipass.host.CommandRunner;
 import org.pcipass.host.HostPaths;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.pci.PciIdsLoader;
+import org.pcipass.sysfs.KernelWriter;
 
-/** What a command runs against: its streams, environment and the host-command runner. */
-public record Context(PrintStream out, PrintStream err, Map<String, String> env, CommandRunner runner) {
+/** What a command runs against: its streams, environment, the host-command runner and the kernel writer. */
+public record Context(PrintStream out, PrintStream err, Map<String, String> env, CommandRunner runner,
+        KernelWriter kernel) {
+
+    public Context(PrintStream out, PrintStream err, Map<String, String> env, CommandRunner runner) {
+        this(out, err, env, runner, KernelWriter.REAL);
+    }
 
     HostPaths paths(Args args) {
         return GlobalOptions.resolve(args.globals, env);

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.pcipass.host.CommandRunner;
+import org.pcipass.sysfs.KernelWriter;
 
 /** Runs pcipass in this JVM with captured output, an explicit environment and command runner. */
 public final class Cli {
@@ -18,6 +19,7 @@ public final class Cli {
 
     private final Map<String, String> env = new HashMap<>();
     private CommandRunner runner = CommandRunner.SYSTEM;
+    private KernelWriter kernel = KernelWriter.REAL;
 
     public Cli env(String name, String value) {
         env.put(name, value);
@@ -29,12 +31,18 @@ public final class Cli {
         return this;
     }
 
+    /** Plays the kernel for sysfs writes (the kernel simulator); the real writer otherwise. */
+    public Cli kernel(KernelWriter k) {
+        this.kernel = k;
+        return this;
+    }
+
     public Result run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        int code = Main.run(args, new Context(o, e, Map.copyOf(env), runner));
+        int code = Main.run(args, new Context(o, e, Map.copyOf(env), runner, kernel));
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
