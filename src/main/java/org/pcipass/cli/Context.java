@@ -6,6 +6,7 @@ import org.pcipass.host.CommandRunner;
 import org.pcipass.host.HostPaths;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.pci.PciIdsLoader;
+import org.pcipass.plan.Persistence;
 import org.pcipass.sysfs.KernelWriter;
 
 /** What a command runs against: its streams, environment, the host-command runner and the kernel writer. */
@@ -24,5 +25,10 @@ public record Context(PrintStream out, PrintStream err, Map<String, String> env,
     HostSnapshot scan(Args args) {
         HostPaths paths = paths(args);
         return HostSnapshot.scan(paths, () -> PciIdsLoader.load(paths.pciIds(), w -> err.println("pcipass: warning: " + w)));
+    }
+
+    /** How this host persists hides (modprobe configuration under the config root). */
+    Persistence persistence(HostSnapshot host) {
+        return Persistence.NONE;
     }
 }

@@ -14,7 +14,8 @@ import org.pcipass.host.CommandRunner;
 public final class Main {
     static final String VERSION = "pcipass 0.1.0";
     private static final List<Command> COMMANDS =
-            List.of(new ListCommand(), new ShowCommand(), new GroupsCommand(), new CheckCommand());
+            List.of(new ListCommand(), new ShowCommand(), new GroupsCommand(), new CheckCommand(),
+                    new HideCommand(), new UnhideCommand(), new RecoverCommand());
 
     private Main() {}
 

@@ -1,0 +1,38 @@
+package org.pcipass.cli;
+
+import java.util.List;
+import org.pcipass.PcipassException;
+import org.pcipass.plan.HideRequest;
+
+final class HideCommand implements Command {
+    private static final CommandSpec SPEC = new CommandSpec("hide",
+            "Take devices from the host: bind each to a stub driver (pciback, vfio-pci or pci-stub) live, through a"
+                    + " checked plan that is journaled, verified and rolled back on any failure.",
+            List.of(CommandSpec.value("--driver", "D", "pciback, vfio-pci or pci-stub (default: pciback in a Xen"
+                    + " dom0, vfio-pci otherwise)"),
+                    Mutation.WITH_GROUP, Mutation.PERSIST,
+                    CommandSpec.flag("--force", "hide a host-critical device anyway (never the device holding /)"),
+                    Mutation.DRY_RUN, Mutation.JSON),
+            "DEVICE", CommandSpec.Arity.MANY, List.of(
+                    "Refusals (exit 3, nothing changed): bridges and host/ISA bridges; host-critical devices (unless"
+                    + " --force; never the device holding /); group-blocked devices; IOMMU group siblings still on"
+                    + " host drivers (unless --with-group); vfio-pci on an SR-IOV PF with VFs enabled, or without an"
+                    + " IOMMU; a stub driver that is neither loaded nor installed."));
+
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Args args, Context ctx) {
+        String driver = args.value("--driver");
+        if (driver != null && !HideRequest.STUBS.contains(driver)) {
+            throw new PcipassException.BadInput("--driver '" + driver + "' is not a stub driver; give pciback,"
+                    + " vfio-pci or pci-stub");
+        }
+        HideRequest r = new HideRequest(Mutation.devices(args), driver, args.flag("--with-group"),
+                args.flag("--force"), args.flag("--persist"));
+        return Mutation.run(args, ctx, "hide", p -> p.hide(r, Mutation.commandLine("hide", args)));
+    }
+}

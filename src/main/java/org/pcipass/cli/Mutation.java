@@ -1,0 +1,153 @@
+package org.pcipass.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.pcipass.PcipassException;
+import org.pcipass.apply.Executor;
+import org.pcipass.apply.HostLock;
+import org.pcipass.apply.Journal;
+import org.pcipass.apply.PlanJson;
+import org.pcipass.host.HostPaths;
+import org.pcipass.host.HostSnapshot;
+import org.pcipass.pci.PciAddress;
+import org.pcipass.plan.Plan;
+import org.pcipass.plan.Planner;
+import org.pcipass.plan.Step;
+import org.pcipass.sysfs.Sysfs;
+
+/**
+ * What every mutating command does around its plan: take the host lock, recover an interrupted
+ * plan, scan, plan, then print the plan (--dry-run) or apply it, and report.
+ */
+final class Mutation {
+    static final CommandSpec.Opt DRY_RUN = CommandSpec.flag("--dry-run", "print the whole plan and change nothing");
+    static final CommandSpec.Opt JSON = CommandSpec.flag("--json", "print the plan and its result as JSON");
+    static final CommandSpec.Opt PERSIST = CommandSpec.flag("--persist",
+            "also write the modprobe configuration, so that it holds after a reboot");
+    static final CommandSpec.Opt WITH_GROUP = CommandSpec.flag("--with-group",
+            "also move the device's IOMMU group siblings (PCI-to-PCI bridges stay)");
+
+    private Mutation() {}
+
+    static List<PciAddress> devices(Args args) {
+        List<PciAddress> out = new ArrayList<>();
+        for (String p : args.positionals) {
+            PciAddress a = ShowCommand.address(p);
+            if (!out.contains(a)) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    static String commandLine(String name, Args args) {
+        StringBuilder b = new StringBuilder("pcipass ").append(name);
+        args.positionals.forEach(p -> b.append(' ').append(p));
+        args.flags.stream().sorted().forEach(f -> b.append(' ').append(f));
+        args.values.forEach((k, v) -> b.append(' ').append(k).append(' ').append(v));
+        return b.toString();
+    }
+
+    static Duration lockTimeout(Context ctx) {
+        String s = ctx.env().get("PCIPASS_LOCK_TIMEOUT");
+        try {
+            return Duration.ofMillis((long) (Double.parseDouble(s == null ? "30" : s) * 1000));
+        } catch (NumberFormatException e) {
+            throw new PcipassException.BadInput("PCIPASS_LOCK_TIMEOUT '" + s + "' is not a number of seconds");
+        }
+    }
+
+    /** Runs one mutating command: {@code planner} makes the plan from a fresh snapshot. */
+    static int run(Args args, Context ctx, String name, Function<Planner, Plan> planning) {
+        HostPaths paths = ctx.paths(args);
+        boolean json = args.flag("--json");
+        String command = commandLine(name, args);
+        if (args.flag("--dry-run")) {
+            if (java.nio.file.Files.exists(Journal.path(paths.stateDir()))) {
+                ctx.err().println("pcipass: warning: an interrupted plan is journaled in " + Journal.path(paths.stateDir())
+                        + "; the next real run recovers it first");
+            }
+            Plan plan = planning.apply(planner(ctx, args));
+            print(ctx.out(), plan, json, null, true);
+            return 0;
+        }
+        try (HostLock lock = HostLock.acquire(paths.stateDir(), command, lockTimeout(ctx))) {
+            Executor exec = executor(ctx, paths);
+            Executor.Outcome recovered = exec.recover();
+            if (recovered != null) {
+                RecoverCommand.report(ctx.err(), recovered, "pcipass: ");
+            }
+            Plan plan = planning.apply(planner(ctx, args));
+            if (plan.isEmpty()) {
+                if (!plan.hiddenAfter().equals(org.pcipass.store.HiddenRegistry.load(paths.stateDir()))) {
+                    org.pcipass.store.HiddenRegistry.save(paths.stateDir(), plan.hiddenAfter());
+                }
+                print(ctx.out(), plan, json, new Executor.Outcome("done", null, List.of()), false);
+                return 0;
+            }
+            Executor.Outcome outcome = exec.apply(plan);
+            print(ctx.out(), plan, json, outcome, false);
+            if (!outcome.done()) {
+                ctx.err().println("pcipass: " + outcome.error() + "; rolled back: "
+                        + (outcome.undone().isEmpty() ? "nothing had changed" : String.join(", ", outcome.undone())));
+                return 1;
+            }
+            return 0;
+        }
+    }
+
+    static Executor executor(Context ctx, HostPaths paths) {
+        return new Executor(new Sysfs(paths.sysfs()), ctx.kernel(), ctx.runner(), paths.stateDir(), ctx.env(),
+                ctx.err());
+    }
+
+    private static Planner planner(Context ctx, Args args) {
+        HostSnapshot host = ctx.scan(args);
+        return new Planner(host, org.pcipass.store.HiddenRegistry.load(host.paths().stateDir()),
+                ctx.persistence(host));
+    }
+
+    static void print(PrintStream out, Plan plan, boolean json, Executor.Outcome outcome, boolean dryRun) {
+        if (json) {
+            ObjectNode root = PlanJson.MAPPER.createObjectNode();
+            root.set("steps", PlanJson.steps(plan.steps()));
+            if (outcome != null) {
+                root.put("result", outcome.result());
+                root.put("error", outcome.error());
+            }
+            ArrayNode notes = root.putArray("notes");
+            plan.notes().forEach(notes::add);
+            out.println(root.toPrettyString());
+            return;
+        }
+        plan.notes().forEach(n -> out.println("note: " + n));
+        if (dryRun) {
+            out.println(plan.isEmpty() ? "nothing to do" : "plan (dry run, nothing changed):");
+            int k = 1;
+            for (Step s : plan.steps()) {
+                out.println(String.format("%3d. %s", k++, StepText.line(s)));
+                StepText.detail(s).forEach(l -> out.println("       " + l));
+            }
+            return;
+        }
+        if (outcome != null && outcome.done()) {
+            plan.before().forEach((a, d) -> {
+                var after = plan.hiddenAfter().get(a);
+                String now = plan.steps().stream().filter(s -> s instanceof Step.ExpectDriver e && e.device().equals(a))
+                        .map(s -> ((Step.ExpectDriver) s).driver()).reduce((x, y) -> y).orElse(null);
+                if (now == null && after != null) {
+                    now = after.stub();
+                }
+                out.println(a + ": " + (d.driver() == null ? "no driver" : d.driver()) + " -> "
+                        + (now == null ? "the driver the kernel chose" : now));
+            });
+            plan.steps().stream().filter(s -> s instanceof Step.Edit).forEach(s -> out.println(
+                    "wrote " + ((Step.Edit) s).file()));
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package org.pcipass.plan;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.pcipass.host.HostSnapshot;
+import org.pcipass.pci.PciAddress;
+import org.pcipass.pci.PciDevice;
+import org.pcipass.sysfs.Sysfs;
+
+/**
+ * The sysfs steps that move one device between drivers, in REFERENCE.md's safe order: override,
+ * unbind, explicit bind to the driver wanted (its error is the kernel's answer), read back.
+ */
+public final class Bindings {
+    private final Sysfs sys;
+
+    public Bindings(HostSnapshot host) {
+        this(host.sysfs());
+    }
+
+    /** For rollback and recovery too, which read the live state rather than a snapshot. */
+    public Bindings(Sysfs sys) {
+        this.sys = sys;
+    }
+
+    /** pciback, vfio-pci or pci-stub. */
+    public static boolean isStub(String driver) {
+        return driver != null && HideRequest.STUBS.contains(driver);
+    }
+
+    private String dev(PciAddress a, String attr) {
+        return sys.path("bus/pci/devices/" + a + "/" + attr);
+    }
+
+    private String drv(String driver, String attr) {
+        return sys.path("bus/pci/drivers/" + driver + "/" + attr);
+    }
+
+    /** The device's {@code driver_override}, null when unset or unreadable. */
+    public String override(PciAddress a) {
+        String o = sys.read("bus/pci/devices/" + a + "/driver_override");
+        return o == null || o.isEmpty() || o.equals("(null)") ? null : o;
+    }
+
+    /** The device's bound driver, read live. */
+    public String driver(PciAddress a) {
+        return sys.linkName("bus/pci/devices/" + a + "/driver");
+    }
+
+    public boolean inPcibackSlots(PciAddress a) {
+        String slots = sys.read("bus/pci/drivers/pciback/slots");
+        return slots != null && slots.contains(a.toString());
+    }
+
+    /** The device as it is now, for the journal. */
+    public DeviceState state(PciDevice d) {
+        return new DeviceState(d.address(), d.driver(), override(d.address()), d.module(), inPcibackSlots(d.address()));
+    }
+
+    /** Steps that move {@code d} from its driver to {@code stub}. */
+    public List<Step> hideSteps(PciDevice d, String stub) {
+        PciAddress a = d.address();
+        List<Step> out = new ArrayList<>();
+        out.add(new Step.Write(dev(a, "driver_override"), stub));
+        if (d.driver() != null) {
+            if (d.driver().equals("pciback")) {
+                out.add(new Step.Write(drv("pciback", "remove_slot"), a.toString()));
+            }
+            out.add(new Step.Write(dev(a, "driver/unbind"), a.toString()));
+        }
+        out.add(new Step.Write(drv(stub, "bind"), a.toString()));
+        out.add(new Step.ExpectDriver(a, stub));
+        return out;
+    }
+
+    /**
+     * Steps that return {@code d} from its stub to the driver recorded at hide time, or let the
+     * kernel choose (drivers_probe) when nothing was recorded.
+     */
+    public List<Step> returnSteps(PciDevice d, HiddenDevice rec) {
+        PciAddress a = d.address();
+        List<Step> out = leaveStub(a, d.driver());
+        if (rec == null) {
+            out.add(new Step.Write(sys.path("bus/pci/drivers_probe"), a.toString()));
+            return out;
+        }
+        bindTo(a, rec.originalDriver(), rec.originalModule(), out);
+        return out;
+    }
+
+    /**
+     * Steps that put a device back as {@code before} says, from the driver it is on now: what
+     * rollback and recovery run.
+     */
+    public List<Step> restoreSteps(DeviceState before) {
+        PciAddress a = before.address();
+        String now = driver(a);
+        List<Step> out = new ArrayList<>();
+        // the override first: with it set as before, the original driver (even pciback) accepts the bind
+        out.add(new Step.Write(dev(a, "driver_override"), before.override() == null ? "\n" : before.override()));
+        boolean slotted = inPcibackSlots(a);
+        if (slotted && !before.inPcibackSlots() && !"pciback".equals(before.driver())) {
+            out.add(new Step.Write(drv("pciback", "remove_slot"), a.toString()));
+        }
+        if (eq(now, before.driver())) {
+            return out;
+        }
+        if (now != null) {
+            out.add(new Step.Write(dev(a, "driver/unbind"), a.toString()));
+        }
+        bindTo(a, before.driver(), before.module(), out);
+        return out;
+    }
+
+    /** Clear the override, drop a pciback slot, unbind from {@code current} (if bound). */
+    private List<Step> leaveStub(PciAddress a, String current) {
+        List<Step> out = new ArrayList<>();
+        out.add(new Step.Write(dev(a, "driver_override"), "\n"));
+        if ("pciback".equals(current) || (current == null && inPcibackSlots(a))) {
+            out.add(new Step.Write(drv("pciback", "remove_slot"), a.toString()));
+        }
+        if (current != null) {
+            out.add(new Step.Write(dev(a, "driver/unbind"), a.toString()));
+        }
+        return out;
+    }
+
+    private void bindTo(PciAddress a, String driver, String module, List<Step> out) {
+        if (driver != null) {
+            if (module != null && !sys.isDirectory("bus/pci/drivers/" + driver)) {
+                out.add(new Step.Run(List.of("modprobe", module)));
+            }
+            out.add(new Step.Write(drv(driver, "bind"), a.toString()));
+        }
+        out.add(new Step.ExpectDriver(a, driver));
+    }
+
+    private static boolean eq(String x, String y) {
+        return x == null ? y == null : x.equals(y);
+    }
+
+}

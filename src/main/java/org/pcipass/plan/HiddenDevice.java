@@ -1,0 +1,23 @@
+package org.pcipass.plan;
+
+import java.util.Objects;
+import org.pcipass.pci.PciAddress;
+
+/**
+ * A device pcipass has hidden: what it was given to and where it came from, so that unhide returns
+ * it to exactly that driver.
+ *
+ * @param stub the stub driver it was bound to (pciback, vfio-pci, pci-stub)
+ * @param originalDriver the driver it had before pcipass first hid it, or null when it had none
+ * @param originalModule that driver's module, or null when built in or none
+ * @param vendorId vendor id, 4 hex digits (for id-based persistence)
+ * @param deviceId device id, 4 hex digits
+ * @param persisted whether the hide was written to the modprobe configuration
+ */
+public record HiddenDevice(PciAddress address, String stub, String originalDriver, String originalModule,
+        String vendorId, String deviceId, boolean persisted) {
+    public HiddenDevice {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(stub, "stub");
+    }
+}

@@ -1,0 +1,30 @@
+package org.pcipass.plan;
+
+import java.util.List;
+import java.util.Map;
+import org.pcipass.pci.PciAddress;
+
+/**
+ * What a mutating command will do, made by the {@link Planner} from one snapshot and applied by the
+ * executor. Besides its steps it carries what the executor needs to undo them: each touched
+ * device's state before the plan, and the registry of hidden devices the plan leaves behind.
+ *
+ * @param command the command line, for the journal and the host lock's holder
+ * @param steps in execution order
+ * @param before every device the plan touches, as it was
+ * @param hiddenAfter the hidden-device registry once the plan is done
+ * @param notes what the user should know (skipped devices, advice); printed, not executed
+ */
+public record Plan(String command, List<Step> steps, Map<PciAddress, DeviceState> before,
+        Map<PciAddress, HiddenDevice> hiddenAfter, List<String> notes) {
+    public Plan {
+        steps = List.copyOf(steps);
+        before = Map.copyOf(before);
+        hiddenAfter = Map.copyOf(hiddenAfter);
+        notes = List.copyOf(notes);
+    }
+
+    public boolean isEmpty() {
+        return steps.isEmpty();
+    }
+}

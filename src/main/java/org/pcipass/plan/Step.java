@@ -1,0 +1,79 @@
+package org.pcipass.plan;
+
+import java.util.List;
+import java.util.Objects;
+import org.pcipass.pci.PciAddress;
+
+/**
+ * One step of a {@link Plan}, in DESIGN.md's vocabulary: {@code write}, {@code expect-driver},
+ * {@code edit}, {@code run}, {@code wait}. Paths are absolute (under {@code --sysfs} or
+ * {@code --config-root}).
+ */
+public sealed interface Step {
+    /** DESIGN.md's name of the op. */
+    String op();
+
+    /** A sysfs attribute write: the kernel's refusal is the step's failure. */
+    record Write(String path, String value) implements Step {
+        public Write {
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(value, "value");
+        }
+
+        @Override
+        public String op() {
+            return "write";
+        }
+    }
+
+    /** Reads the device's {@code driver} link back: it must name {@code driver} (null: no driver). */
+    record ExpectDriver(PciAddress device, String driver) implements Step {
+        public ExpectDriver {
+            Objects.requireNonNull(device, "device");
+        }
+
+        @Override
+        public String op() {
+            return "expect-driver";
+        }
+    }
+
+    /** Replaces a whole configuration file's text: {@code before} (null: absent) → {@code after} (null: removed). */
+    record Edit(String file, String before, String after) implements Step {
+        public Edit {
+            Objects.requireNonNull(file, "file");
+        }
+
+        @Override
+        public String op() {
+            return "edit";
+        }
+    }
+
+    /** A host command such as {@code modprobe vfio-pci}. */
+    record Run(List<String> argv) implements Step {
+        public Run {
+            argv = List.copyOf(argv);
+            if (argv.isEmpty()) {
+                throw new IllegalArgumentException("argv: empty");
+            }
+        }
+
+        @Override
+        public String op() {
+            return "run";
+        }
+    }
+
+    /** Waits briefly for a path to appear, e.g. {@code /dev/vfio/N} after vfio-pci binds. */
+    record Wait(String path) implements Step {
+        public Wait {
+            Objects.requireNonNull(path, "path");
+        }
+
+        @Override
+        public String op() {
+            return "wait";
+        }
+    }
+}
