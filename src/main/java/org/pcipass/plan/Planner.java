@@ -44,6 +44,11 @@ public final class Planner {
 
     public Plan hide(HideRequest r, String command) {
         String stub = r.driver() != null ? r.driver() : defaultStub(host.hypervisor());
+        if (stub.equals("pciback") && host.hypervisor() != Hypervisor.XEN_DOM0) {
+            throw new PcipassException.Refused("pciback loads only in a Xen dom0 and this host is "
+                    + host.hypervisor().label() + "; use --driver vfio-pci or --driver pci-stub");
+        }
+        r.devices().forEach(host::device); // unknown devices are bad input (exit 2) before any refusal
         List<String> refusals = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         Set<PciAddress> targets = new TreeSet<>();
@@ -222,10 +227,6 @@ public final class Planner {
         if (stub.equals("vfio-pci") && d.sriov() != null && d.sriov().numVfs() != null && d.sriov().numVfs() > 0) {
             refusals.add(a + " is an SR-IOV physical function with " + d.sriov().numVfs() + " VFs enabled: vfio-pci"
                     + " refuses it; disable them first: echo 0 > /sys/bus/pci/devices/" + a + "/sriov_numvfs");
-        }
-        if (stub.equals("pciback") && host.hypervisor() != Hypervisor.XEN_DOM0) {
-            refusals.add("pciback loads only in a Xen dom0 and this host is " + host.hypervisor().label()
-                    + "; use --driver vfio-pci or --driver pci-stub");
         }
     }
 
