@@ -1,61 +1,55 @@
 package org.pcipass.apply;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Objects;
+import org.pcipass.persist.AtomicFile;
 import org.pcipass.plan.Step;
 
-/** Applies and undoes {@link Step.Edit}s: whole-file replacements, refused when the file changed since the plan. */
+/**
+ * Applies and undoes {@link Step.Edit}s: whole-file replacements through {@link AtomicFile}
+ * (temporary file, fsync, rename, {@code FILE.pcipass.bak}), refused when the file changed since
+ * the plan was made.
+ */
 final class FileEdit {
     private FileEdit() {}
 
     static void apply(Step.Edit e) throws Executor.StepFailed {
-        Path file = Path.of(e.file());
-        String now = read(file);
-        if (!eq(now, e.before())) {
-            throw new Executor.StepFailed(file + " changed since the plan was made; nothing of it was written: run the"
-                    + " command again");
-        }
-        replace(file, e.after());
+        replace(Path.of(e.file()), e.before(), e.after(), "since the plan was made");
     }
 
     /** Puts the old text back if the file holds the new one; false when there was nothing to undo. */
     static boolean restore(Step.Edit e) throws Executor.StepFailed {
         Path file = Path.of(e.file());
-        String now = read(file);
-        if (eq(now, e.before()) || !eq(now, e.after())) {
+        AtomicFile.Snapshot now = read(file);
+        if (!Objects.equals(text(now), e.after()) || Objects.equals(e.before(), e.after())) {
             return false;
         }
-        replace(file, e.before());
+        replace(file, e.after(), e.before(), "during the plan");
         return true;
     }
 
-    private static void replace(Path file, String text) throws Executor.StepFailed {
+    private static void replace(Path file, String expected, String text, String when) throws Executor.StepFailed {
+        AtomicFile.Snapshot now = read(file);
+        if (!Objects.equals(text(now), expected)) {
+            throw new Executor.StepFailed(file + " changed " + when + "; nothing of it was written: run the command"
+                    + " again");
+        }
         try {
-            if (text == null) {
-                Files.deleteIfExists(file);
-                return;
-            }
-            if (Files.isRegularFile(file)) {
-                Files.copy(file, file.resolveSibling(file.getFileName() + ".pcipass.bak"),
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
-            org.pcipass.store.StateFiles.writeAtomically(file, text);
-        } catch (IOException | RuntimeException ex) {
-            throw new Executor.StepFailed("cannot replace " + file + ": " + ex.getMessage());
+            AtomicFile.replace(file, now, text == null ? null : now.encode(text));
+        } catch (RuntimeException ex) {
+            throw new Executor.StepFailed(ex.getMessage());
         }
     }
 
-    private static String read(Path file) throws Executor.StepFailed {
+    private static AtomicFile.Snapshot read(Path file) throws Executor.StepFailed {
         try {
-            return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : null;
-        } catch (IOException e) {
-            throw new Executor.StepFailed("cannot read " + file + ": " + Errno.describe(e.getMessage()));
+            return AtomicFile.read(file);
+        } catch (RuntimeException ex) {
+            throw new Executor.StepFailed(ex.getMessage());
         }
     }
 
-    private static boolean eq(String a, String b) {
-        return a == null ? b == null : a.equals(b);
+    private static String text(AtomicFile.Snapshot s) {
+        return s.exists() ? s.text() : null;
     }
 }

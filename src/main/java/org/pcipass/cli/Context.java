@@ -29,6 +29,6 @@ public record Context(PrintStream out, PrintStream err, Map<String, String> env,
 
     /** How this host persists hides (modprobe configuration under the config root). */
     Persistence persistence(HostSnapshot host) {
-        return Persistence.NONE;
+        return new org.pcipass.persist.ModprobePersistence(host);
     }
 }

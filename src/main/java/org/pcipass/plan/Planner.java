@@ -161,13 +161,17 @@ public final class Planner {
         if (!persist) {
             return List.of();
         }
-        Map<PciAddress, HiddenDevice> persisted = new TreeMap<>();
-        after.forEach((a, h) -> {
+        return persistence.edits(persisted(hidden), persisted(after), notes);
+    }
+
+    private static Map<PciAddress, HiddenDevice> persisted(Map<PciAddress, HiddenDevice> registry) {
+        Map<PciAddress, HiddenDevice> out = new TreeMap<>();
+        registry.forEach((a, h) -> {
             if (h.persisted()) {
-                persisted.put(a, h);
+                out.put(a, h);
             }
         });
-        return persistence.edits(persisted, notes);
+        return out;
     }
 
     private HiddenDevice record(PciDevice d, String stub, boolean persist) {
