@@ -15,7 +15,7 @@ import org.pcipass.testing.Fs;
 import org.pcipass.testing.HostTrees;
 
 /** Every refusal of hide: exit 3, the exact reason in one line, and nothing changed. */
-class HideRefusalTest {
+public class HideRefusalTest {
     @TempDir
     Path tmp;
 
@@ -40,7 +40,7 @@ class HideRefusalTest {
     }
 
     /** Every device's driver and driver_override, as text. */
-    static String bindings(FakeHost h) throws Exception {
+    public static String bindings(FakeHost h) throws Exception {
         StringBuilder b = new StringBuilder();
         try (var s = Files.list(h.sysfs().resolve("bus/pci/devices"))) {
             for (Path d : s.sorted().toList()) {

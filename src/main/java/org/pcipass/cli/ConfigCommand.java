@@ -1,0 +1,84 @@
+package org.pcipass.cli;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.pcipass.PcipassException;
+import org.pcipass.host.HostSnapshot;
+import org.pcipass.persist.DeviceIds;
+import org.pcipass.persist.ModprobeLines;
+import org.pcipass.persist.PersistTarget;
+import org.pcipass.persist.PersistedDevice;
+import org.pcipass.persist.Stub;
+import org.pcipass.pci.PciAddress;
+import org.pcipass.pci.PciDevice;
+import org.pcipass.plan.HiddenDevice;
+import org.pcipass.plan.HideRequest;
+import org.pcipass.plan.Planner;
+import org.pcipass.store.HiddenRegistry;
+
+/** {@code pcipass config}: the persistence lines for people who apply them by hand; writes nothing. */
+final class ConfigCommand implements Command {
+    private static final CommandSpec SPEC = new CommandSpec("config",
+            "Print configuration for people who apply it by hand, without writing anything: the modprobe lines"
+                    + " that keep devices hidden after a reboot (the seed's format), or the kernel command line form.",
+            List.of(CommandSpec.value("--format", "FORMAT", "modprobe or cmdline"),
+                    CommandSpec.value("--driver", "D", "pciback, vfio-pci or pci-stub (default: the one the device was"
+                            + " hidden on, else pciback in a Xen dom0 and vfio-pci otherwise)")),
+            "DEVICE", CommandSpec.Arity.MANY, List.of());
+
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Args args, Context ctx) {
+        String format = args.value("--format");
+        if (format == null || !(format.equals("modprobe") || format.equals("cmdline"))) {
+            throw new PcipassException.BadInput("--format " + (format == null ? "is required" : "'" + format
+                    + "' is not a format") + ": give --format modprobe or --format cmdline");
+        }
+        String driver = args.value("--driver");
+        if (driver != null && !HideRequest.STUBS.contains(driver)) {
+            throw new PcipassException.BadInput("--driver '" + driver + "' is not a stub driver; give pciback,"
+                    + " vfio-pci or pci-stub");
+        }
+        List<PciAddress> addresses = Mutation.devices(args);
+        HostSnapshot host = ctx.scan(args);
+        var hidden = HiddenRegistry.load(host.paths().stateDir());
+        List<PersistedDevice> devices = new ArrayList<>();
+        for (PciAddress a : addresses) {
+            devices.add(persisted(host, host.device(a), hidden.get(a), driver));
+        }
+        PersistTarget target = PersistTarget.inspect(host.paths());
+        if (format.equals("cmdline")) {
+            ctx.out().println(ModprobeLines.cmdline(devices, target.pcibackModule()));
+            return 0;
+        }
+        Set<DeviceIds> shared = new LinkedHashSet<>();
+        for (PciDevice d : host.devices().values()) {
+            if (!addresses.contains(d.address()) && d.vendorId() != null && d.deviceId() != null) {
+                shared.add(new DeviceIds(d.vendorId(), d.deviceId()));
+            }
+        }
+        ctx.out().println("# for " + target.systemPath());
+        ctx.out().print(ModprobeLines.render(devices, target.pcibackModule(), target.builtInStubs(), shared)
+                .configText());
+        return 0;
+    }
+
+    /** The device as a persisted hide: its original driver is the one recorded at hide time, else its driver now. */
+    private static PersistedDevice persisted(HostSnapshot host, PciDevice d, HiddenDevice rec, String driver) {
+        String stub = driver != null ? driver : rec != null ? rec.stub() : Planner.defaultStub(host.hypervisor());
+        String orig = rec != null ? rec.originalDriver() : d.driver();
+        String module = rec != null ? rec.originalModule() : d.module();
+        if (orig != null && HideRequest.STUBS.contains(orig) && rec == null) {
+            orig = null; // on a stub pcipass did not put it on: no original driver to pre-empt
+            module = null;
+        }
+        DeviceIds ids = d.vendorId() == null || d.deviceId() == null ? null : new DeviceIds(d.vendorId(), d.deviceId());
+        return new PersistedDevice(d.address(), Stub.of(stub), orig, orig == null ? null : module, ids);
+    }
+}
