@@ -136,18 +136,21 @@ final class Mutation {
             return;
         }
         if (outcome != null && outcome.done()) {
-            plan.before().forEach((a, d) -> {
-                var after = plan.hiddenAfter().get(a);
-                String now = plan.steps().stream().filter(s -> s instanceof Step.ExpectDriver e && e.device().equals(a))
-                        .map(s -> ((Step.ExpectDriver) s).driver()).reduce((x, y) -> y).orElse(null);
-                if (now == null && after != null) {
-                    now = after.stub();
-                }
-                out.println(a + ": " + (d.driver() == null ? "no driver" : d.driver()) + " -> "
-                        + (now == null ? "the driver the kernel chose" : now));
-            });
+            plan.before().forEach((a, d) -> out.println(a + ": " + (d.driver() == null ? "no driver" : d.driver())
+                    + " -> " + destination(plan, a)));
             plan.steps().stream().filter(s -> s instanceof Step.Edit).forEach(s -> out.println(
                     "wrote " + ((Step.Edit) s).file()));
         }
+    }
+
+    /** Where a plan leaves a device: its last expected driver, or the kernel's choice after drivers_probe. */
+    private static String destination(Plan plan, PciAddress a) {
+        String to = "the driver the kernel chose";
+        for (Step s : plan.steps()) {
+            if (s instanceof Step.ExpectDriver e && e.device().equals(a)) {
+                to = e.driver() == null ? "no driver" : e.driver();
+            }
+        }
+        return to;
     }
 }

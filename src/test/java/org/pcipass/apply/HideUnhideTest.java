@@ -1,0 +1,255 @@
+package org.pcipass.apply;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.pcipass.testing.HostTrees.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.pcipass.cli.Cli;
+import org.pcipass.testing.FakeHost;
+import org.pcipass.testing.Fs;
+import org.pcipass.testing.HostTrees;
+import org.pcipass.testing.KernelSim;
+
+/** hide and unhide on the kernel simulator: round trips, already hidden, unbound, competing drivers, rollback. */
+class HideUnhideTest {
+    @TempDir
+    Path tmp;
+
+    record Host(FakeHost fake, KernelSim sim, Path state) {
+        Cli.Result run(String... args) {
+            List<String> a = new ArrayList<>(List.of(args));
+            a.addAll(List.of("--sysfs", fake.sysfs().toString(), "--config-root", fake.configRoot().toString(),
+                    "--state-dir", state.toString()));
+            return new Cli().kernel(sim).runner(sim).run(a.toArray(String[]::new));
+        }
+
+        Cli.Result ok(String... args) {
+            Cli.Result r = run(args);
+            assertThat(r.exitCode()).as(String.join(" ", args) + "\nstdout: " + r.out() + "\nstderr: " + r.err())
+                    .isZero();
+            return r;
+        }
+
+        String driver(String address) {
+            return sim.driverOf(address);
+        }
+
+        String override(String address) {
+            return sim.driverOverride(address);
+        }
+    }
+
+    private Host host(FakeHost h) {
+        return new Host(h, new KernelSim(h.sysfs(), h.configRoot()), tmp.resolve("state"));
+    }
+
+    @Test
+    void vfioRoundTripOnAGroupOfTwoBehindAPciBridge() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        Cli.Result r = h.ok("hide", WS_E1000, "--with-group");
+        assertThat(h.driver(WS_E1000)).isEqualTo("vfio-pci");
+        assertThat(h.driver(WS_RTL8139)).isEqualTo("vfio-pci");
+        assertThat(h.driver(WS_PCI_BRIDGE)).isNull();
+        assertThat(h.fake().configRoot().resolve("dev/vfio/17")).exists();
+        assertThat(r.out()).contains("0000:06:00.0: e1000 -> vfio-pci").contains("0000:06:01.0: 8139cp -> vfio-pci");
+        Cli.Result list = h.ok("show", WS_E1000, "--json");
+        assertThat(list.json().get("verdict").asText()).isEqualTo("ready");
+
+        h.ok("unhide", WS_E1000, "--with-group");
+        assertThat(h.driver(WS_E1000)).isEqualTo("e1000");
+        assertThat(h.driver(WS_RTL8139)).isEqualTo("8139cp");
+        assertThat(h.override(WS_E1000)).isNull();
+        assertThat(h.override(WS_RTL8139)).isNull();
+        assertThat(h.state().resolve("journal")).doesNotExist();
+    }
+
+    @Test
+    void theOriginalDriverWinsOverACompetitorForTheSameId() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        h.sim().registerDriver("8139too", "8139too");
+        h.sim().claims("8139too", 0x10ec, 0x8139);
+        h.sim().probeOrder(List.of("8139too", "8139cp"));
+        h.ok("hide", WS_RTL8139, WS_E1000);
+        h.ok("unhide", WS_RTL8139, WS_E1000);
+        assertThat(h.driver(WS_RTL8139)).as("recorded at hide time, not what drivers_probe would pick")
+                .isEqualTo("8139cp");
+    }
+
+    @Test
+    void pciStubRoundTripLoadsTheModuleFirst() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        Cli.Result dry = h.ok("hide", WS_GPU, WS_GPU_AUDIO, "--driver", "pci-stub", "--dry-run", "--json");
+        assertThat(dry.json().get("steps").get(0).toString()).isEqualTo("{\"op\":\"run\",\"argv\":[\"modprobe\","
+                + "\"pci-stub\"]}");
+        h.ok("hide", WS_GPU, WS_GPU_AUDIO, "--driver", "pci-stub");
+        assertThat(h.driver(WS_GPU)).isEqualTo("pci-stub");
+        assertThat(h.driver(WS_GPU_AUDIO)).isEqualTo("pci-stub");
+        assertThat(h.sim().commandsRun()).contains(List.of("modprobe", "pci-stub"));
+        h.ok("unhide", WS_GPU, WS_GPU_AUDIO);
+        assertThat(h.driver(WS_GPU)).isEqualTo("nouveau");
+        assertThat(h.driver(WS_GPU_AUDIO)).isEqualTo("snd_hda_intel");
+    }
+
+    @Test
+    void pcibackRoundTripRemovesTheSlotSoNoProbeSeizesItAgain() {
+        Host h = host(HostTrees.xenDom0(tmp.resolve("h")));
+        h.ok("hide", XEN_BNX2);
+        assertThat(h.driver(XEN_BNX2)).isEqualTo("pciback");
+        assertThat(h.sim().pcibackSlots()).contains(XEN_BNX2);
+        h.ok("unhide", XEN_BNX2);
+        assertThat(h.driver(XEN_BNX2)).isEqualTo("bnx2");
+        assertThat(h.sim().pcibackSlots()).doesNotContain(XEN_BNX2);
+        assertThat(h.override(XEN_BNX2)).isNull();
+    }
+
+    @Test
+    void anAlreadyHiddenDeviceIsANoOp() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        int writes = h.sim().writes().size();
+        Cli.Result r = h.ok("hide", WS_SPARE_NIC);
+        assertThat(r.out()).contains("0000:0b:00.0 is already hidden on vfio-pci");
+        assertThat(h.sim().writes()).hasSize(writes);
+        h.ok("hide", WS_UNKNOWN);
+        Cli.Result again = h.ok("hide", WS_UNKNOWN, "--json");
+        assertThat(again.json().get("steps")).isEmpty();
+        assertThat(again.json().get("result").asText()).isEqualTo("done");
+    }
+
+    @Test
+    void anUnboundDeviceSkipsTheUnbindAndReturnsToNoDriver() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        Cli.Result dry = h.ok("hide", WS_UNKNOWN, "--dry-run", "--json");
+        assertThat(dry.json().get("steps").toString()).doesNotContain("unbind");
+        h.ok("hide", WS_UNKNOWN);
+        assertThat(h.driver(WS_UNKNOWN)).isEqualTo("vfio-pci");
+        h.ok("unhide", WS_UNKNOWN);
+        assertThat(h.driver(WS_UNKNOWN)).isNull();
+        assertThat(h.override(WS_UNKNOWN)).isNull();
+    }
+
+    @Test
+    void aThreeDeviceHideWhoseThirdFailsLeavesTheFirstTwoOnTheirDrivers() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        h.sim().injectBindError("vfio-pci", WS_VF0, "EIO");
+        Cli.Result r = h.run("hide", WS_GPU, WS_GPU_AUDIO, WS_VF0, "--json");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.json().get("result").asText()).isEqualTo("rolled-back");
+        assertThat(r.json().get("error").asText()).contains("writing '0000:03:10.0' to ").contains(
+                "drivers/vfio-pci/bind failed: Input/output error (EIO)");
+        assertThat(r.err()).contains("rolled back: ").contains("0000:0a:00.0 back on nouveau");
+        assertThat(h.driver(WS_GPU)).isEqualTo("nouveau");
+        assertThat(h.driver(WS_GPU_AUDIO)).isEqualTo("snd_hda_intel");
+        assertThat(h.driver(WS_VF0)).isEqualTo("igbvf");
+        for (String a : List.of(WS_GPU, WS_GPU_AUDIO, WS_VF0)) {
+            assertThat(h.override(a)).as(a).isNull();
+        }
+        assertThat(h.state().resolve("journal")).doesNotExist();
+        assertThat(h.state().resolve("hidden.json")).doesNotExist();
+    }
+
+    @Test
+    void theSeedsPersistenceOnARhel5RootAndItsUndo() throws Exception {
+        Host h = host(HostTrees.rhel5Root(tmp.resolve("h")));
+        Path conf = h.fake().configRoot().resolve("etc/modprobe.conf");
+        String original = Fs.read(conf);
+        h.ok("hide", R5_BNX2, "--persist");
+        assertThat(h.driver(R5_BNX2)).isEqualTo("pciback");
+        assertThat(Fs.read(conf)).isEqualTo(original + "# BEGIN pcipass\n"
+                + "install bnx2 /sbin/modprobe pciback; /sbin/modprobe --first-time --ignore-install bnx2\n"
+                + "options pciback hide=(0000:09:00.0)\n# END pcipass\n");
+        assertThat(h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf")).doesNotExist();
+        h.ok("unhide", R5_BNX2, "--persist");
+        assertThat(h.driver(R5_BNX2)).isEqualTo("bnx2");
+        assertThat(Fs.read(conf)).isEqualTo(original);
+    }
+
+    @Test
+    void persistenceOnACurrentRootGoesToModprobeD() throws Exception {
+        Host h = host(HostTrees.xenDom0(tmp.resolve("h")));
+        h.ok("hide", XEN_BNX2, XEN_E1000_F0, "--persist");
+        assertThat(Fs.read(h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf"))).isEqualTo(
+                "# BEGIN pcipass\n"
+                + "install bnx2 /sbin/modprobe xen-pciback; /sbin/modprobe --first-time --ignore-install bnx2\n"
+                + "install e1000 /sbin/modprobe xen-pciback; /sbin/modprobe --first-time --ignore-install e1000\n"
+                + "options xen-pciback hide=(0000:09:00.0)(0000:0a:04.0)\n# END pcipass\n");
+        h.ok("unhide", XEN_BNX2, "--persist");
+        assertThat(Fs.read(h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf"))).isEqualTo(
+                "# BEGIN pcipass\n"
+                + "install e1000 /sbin/modprobe xen-pciback; /sbin/modprobe --first-time --ignore-install e1000\n"
+                + "options xen-pciback hide=(0000:0a:04.0)\n# END pcipass\n");
+        h.ok("unhide", XEN_E1000_F0, "--persist");
+        assertThat(h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf")).doesNotExist();
+    }
+
+    @Test
+    void aLineOutsideTheBlockAboutTheSameModuleIsRefused() throws Exception {
+        Host h = host(HostTrees.rhel5Root(tmp.resolve("h")));
+        Path conf = h.fake().configRoot().resolve("etc/modprobe.conf");
+        Fs.append(conf, "options pciback permissive=1\n");
+        String before = Fs.read(conf);
+        Cli.Result r = h.run("hide", R5_BNX2, "--persist");
+        assertThat(r.exitCode()).isEqualTo(3);
+        assertThat(r.err().strip()).isEqualTo("pcipass: " + conf + " line 8 configures pciback outside pcipass's"
+                + " block (\"options pciback permissive=1\"): delete or comment out that line, then run again; pcipass"
+                + " keeps its own lines between \"# BEGIN pcipass\" and \"# END pcipass\"");
+        assertThat(Fs.read(conf)).isEqualTo(before);
+        assertThat(h.driver(R5_BNX2)).isEqualTo("bnx2");
+    }
+
+    @Test
+    void aConfigFileThatCannotBeReplacedIsAnErrorAndNothingChanges() throws Exception {
+        Host h = host(HostTrees.xenDom0(tmp.resolve("h")));
+        Path conf = h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf");
+        Files.createDirectories(conf.resolve("not-a-file"));
+        Cli.Result r = h.run("hide", XEN_BNX2, "--persist");
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
+        assertThat(r.err().strip()).isEqualTo("pcipass: cannot replace " + conf + ": it is a directory, not a file;"
+                + " move it aside and run again");
+        assertThat(h.driver(XEN_BNX2)).isEqualTo("bnx2");
+        assertThat(h.override(XEN_BNX2)).isNull();
+        assertThat(conf.resolve("not-a-file")).isDirectory();
+    }
+
+    @Test
+    void aConfigFileChangedBetweenPlanAndApplyRollsTheSysfsPartBack() throws Exception {
+        Host h = host(HostTrees.xenDom0(tmp.resolve("h")));
+        Path conf = h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf");
+        h.sim().pauseBeforeWrite("bus/pci/drivers/pciback/bind");
+        java.util.concurrent.CompletableFuture<Cli.Result> run = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> h.run("hide", XEN_BNX2, "--persist"));
+        h.sim().awaitPause(java.time.Duration.ofSeconds(20));
+        Fs.write(conf, "# written by hand meanwhile\n");
+        h.sim().resume();
+        Cli.Result r = run.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
+        assertThat(r.err()).contains(conf + " changed since the plan was made")
+                .contains("rolled back: 0000:09:00.0 back on bnx2");
+        assertThat(h.driver(XEN_BNX2)).isEqualTo("bnx2");
+        assertThat(h.override(XEN_BNX2)).isNull();
+        assertThat(h.sim().pcibackSlots()).doesNotContain(XEN_BNX2);
+        assertThat(Fs.read(conf)).isEqualTo("# written by hand meanwhile\n");
+    }
+
+    @Test
+    void unhideOfADeviceThatIsNotHiddenChangesNothing() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        Cli.Result r = h.ok("unhide", WS_GPU);
+        assertThat(r.out()).contains("0000:0a:00.0 is not hidden (driver nouveau)");
+        assertThat(h.driver(WS_GPU)).isEqualTo("nouveau");
+    }
+
+    @Test
+    void unhideOfADeviceHiddenByOthersLetsTheKernelChoose() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        h.sim().claims("ixgbe", 0x8086, 0x10fb);
+        h.sim().registerDriver("ixgbe", "ixgbe");
+        Cli.Result r = h.ok("unhide", WS_SPARE_NIC);
+        assertThat(r.out()).contains("was not hidden by pcipass");
+        assertThat(h.driver(WS_SPARE_NIC)).isEqualTo("ixgbe");
+    }
+}
