@@ -15,7 +15,8 @@ public final class Main {
     static final String VERSION = "pcipass 0.1.0";
     private static final List<Command> COMMANDS =
             List.of(new ListCommand(), new ShowCommand(), new GroupsCommand(), new CheckCommand(),
-                    new HideCommand(), new UnhideCommand(), new RecoverCommand(), new ConfigCommand());
+                    new HideCommand(), new UnhideCommand(), new RecoverCommand(), new ConfigCommand(),
+                    new ApplyBootCommand());
 
     private Main() {}
 

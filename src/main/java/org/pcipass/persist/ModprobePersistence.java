@@ -28,12 +28,31 @@ public final class ModprobePersistence implements Persistence {
         plan.warnings().forEach(w -> notes.add("warning: " + w));
         plan.advice().forEach(a -> notes.add(a.message()));
         plan.bootReapply().forEach(d -> notes.add(ModprobeLines.bootReapplyReason(d)
-                + " (pcipass apply-boot is not built yet: until it is, run 'pcipass hide' again after a reboot)"));
+               ));
         notes.addAll(plan.notes());
-        if (!plan.changesFile()) {
-            return List.of();
+        List<Step.Edit> edits = new ArrayList<>();
+        if (plan.changesFile()) {
+            edits.add(new Step.Edit(plan.file().toString(), plan.before(), plan.after()));
         }
-        return List.of(new Step.Edit(plan.file().toString(), plan.before(), plan.after()));
+        java.nio.file.Path unit = host.paths().configRoot().resolve(BootUnit.FILE);
+        if (!plan.bootReapply().isEmpty() && !java.nio.file.Files.exists(unit)) {
+            edits.add(new Step.Edit(unit.toString(), null, BootUnit.text(selfCommand())));
+            notes.add("enable the boot unit once: systemctl enable pcipass-apply-boot.service");
+        }
+        return edits;
+    }
+
+    /** How systemd starts this very pcipass: the JVM running now, its class path, and the state dir. */
+    private String selfCommand() {
+        String jvm = ProcessHandle.current().info().command().orElse("/usr/bin/java");
+        String cp;
+        try {
+            cp = java.nio.file.Path.of(ModprobePersistence.class.getProtectionDomain().getCodeSource().getLocation()
+                    .toURI()).toString();
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            cp = "/usr/share/pcipass/pcipass.jar";
+        }
+        return jvm + " -cp " + cp + " org.pcipass.cli.Main --state-dir " + host.paths().stateDir().toAbsolutePath();
     }
 
     /** The registry's records as the persistence layer sees them. */

@@ -252,4 +252,29 @@ class HideUnhideTest {
         assertThat(r.out()).contains("was not hidden by pcipass");
         assertThat(h.driver(WS_SPARE_NIC)).isEqualTo("ixgbe");
     }
+
+    @Test
+    void idsSharedWithAHostDeviceAreReappliedAtBootByTheUnit() throws Exception {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        Cli.Result r = h.ok("hide", WS_VF0, "--persist");
+        assertThat(h.driver(WS_VF0)).isEqualTo("vfio-pci");
+        Path unit = h.fake().configRoot().resolve("etc/systemd/system/pcipass-apply-boot.service");
+        assertThat(Fs.read(unit)).contains("ExecStart=/").contains(" org.pcipass.cli.Main --state-dir "
+                + h.state().toAbsolutePath() + " apply-boot").contains("WantedBy=sysinit.target");
+        assertThat(r.out()).contains("other devices that stay on the host also have ids 8086:1520")
+                .contains("systemctl enable pcipass-apply-boot.service");
+        assertThat(h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf")).doesNotExist();
+
+        // a reboot: the device comes up on its own driver again
+        h.ok("unhide", WS_VF0);
+        assertThat(h.driver(WS_VF0)).isEqualTo("igbvf");
+        Cli.Result boot = h.ok("apply-boot");
+        assertThat(boot.out()).contains("0000:03:10.0: igbvf -> vfio-pci");
+        assertThat(h.driver(WS_VF0)).isEqualTo("vfio-pci");
+        assertThat(h.ok("apply-boot").out()).doesNotContain("->");
+
+        h.ok("unhide", WS_VF0, "--persist");
+        assertThat(h.driver(WS_VF0)).isEqualTo("igbvf");
+        assertThat(h.ok("apply-boot").out()).startsWith("nothing to re-apply");
+    }
 }
