@@ -46,11 +46,7 @@ final class ApplyBootCommand implements Command {
         }
         int code = 0;
         try (HostLock lock = HostLock.acquire(paths.stateDir(), "pcipass apply-boot", Mutation.lockTimeout(ctx))) {
-            Executor exec = Mutation.executor(ctx, paths);
-            Executor.Outcome recovered = exec.recover();
-            if (recovered != null) {
-                RecoverCommand.report(ctx.err(), recovered, "pcipass: ");
-            }
+            Executor exec = Mutation.recovered(ctx, paths);
             for (String stub : HideRequest.STUBS) {
                 HostSnapshot host = ctx.scan(args);
                 List<PciAddress> todo = new ArrayList<>();

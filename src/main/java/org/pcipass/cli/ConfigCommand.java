@@ -40,11 +40,7 @@ final class ConfigCommand implements Command {
             throw new PcipassException.BadInput("--format " + (format == null ? "is required" : "'" + format
                     + "' is not a format") + ": give --format modprobe or --format cmdline");
         }
-        String driver = args.value("--driver");
-        if (driver != null && !HideRequest.STUBS.contains(driver)) {
-            throw new PcipassException.BadInput("--driver '" + driver + "' is not a stub driver; give pciback,"
-                    + " vfio-pci or pci-stub");
-        }
+        String driver = Mutation.stubOption(args);
         List<PciAddress> addresses = Mutation.devices(args);
         HostSnapshot host = ctx.scan(args);
         var hidden = HiddenRegistry.load(host.paths().stateDir());

@@ -26,11 +26,7 @@ final class HideCommand implements Command {
 
     @Override
     public int run(Args args, Context ctx) {
-        String driver = args.value("--driver");
-        if (driver != null && !HideRequest.STUBS.contains(driver)) {
-            throw new PcipassException.BadInput("--driver '" + driver + "' is not a stub driver; give pciback,"
-                    + " vfio-pci or pci-stub");
-        }
+        String driver = Mutation.stubOption(args);
         HideRequest r = new HideRequest(Mutation.devices(args), driver, args.flag("--with-group"),
                 args.flag("--force"), args.flag("--persist"));
         return Mutation.run(args, ctx, "hide", p -> p.hide(r, Mutation.commandLine("hide", args)));

@@ -77,11 +77,7 @@ final class Mutation {
             return 0;
         }
         try (HostLock lock = HostLock.acquire(paths.stateDir(), command, lockTimeout(ctx))) {
-            Executor exec = executor(ctx, paths);
-            Executor.Outcome recovered = exec.recover();
-            if (recovered != null) {
-                RecoverCommand.report(ctx.err(), recovered, "pcipass: ");
-            }
+            Executor exec = recovered(ctx, paths);
             Plan plan = planning.apply(planner(ctx, args));
             if (plan.isEmpty()) {
                 if (!plan.hiddenAfter().equals(org.pcipass.store.HiddenRegistry.load(paths.stateDir()))) {
@@ -99,6 +95,26 @@ final class Mutation {
             }
             return 0;
         }
+    }
+
+    /** The {@code --driver} value, checked: null when not given. */
+    static String stubOption(Args args) {
+        String driver = args.value("--driver");
+        if (driver != null && !org.pcipass.plan.HideRequest.STUBS.contains(driver)) {
+            throw new PcipassException.BadInput("--driver '" + driver + "' is not a stub driver; give pciback,"
+                    + " vfio-pci or pci-stub");
+        }
+        return driver;
+    }
+
+    /** The executor, after it has finished or rolled back any plan a crash left behind (reported on stderr). */
+    static Executor recovered(Context ctx, HostPaths paths) {
+        Executor exec = executor(ctx, paths);
+        Executor.Outcome recovered = exec.recover();
+        if (recovered != null) {
+            RecoverCommand.report(ctx.err(), recovered, "pcipass: ");
+        }
+        return exec;
     }
 
     static Executor executor(Context ctx, HostPaths paths) {
