@@ -1,7 +1,6 @@
 package org.pcipass.cli;
 
 import java.util.List;
-import org.pcipass.PcipassException;
 import org.pcipass.plan.HideRequest;
 
 final class HideCommand implements Command {
