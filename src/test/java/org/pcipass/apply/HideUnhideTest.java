@@ -277,4 +277,18 @@ class HideUnhideTest {
         assertThat(h.driver(WS_VF0)).isEqualTo("igbvf");
         assertThat(h.ok("apply-boot").out()).startsWith("nothing to re-apply");
     }
+
+    @Test
+    void malformedLinesAreLeftAloneWithAWarning() throws Exception {
+        Host h = host(HostTrees.rhel5Root(tmp.resolve("h")));
+        Path conf = h.fake().configRoot().resolve("etc/modprobe.conf");
+        Fs.append(conf, "optionz e1000e debug=1\noptions\n");
+        String original = Fs.read(conf);
+        Cli.Result r = h.ok("hide", R5_BNX2, "--persist");
+        assertThat(r.out()).contains("warning: " + conf + " line 8: unknown directive \"optionz\"; left as it is")
+                .contains("warning: " + conf + " line 9: \"options\" without a module name; left as it is");
+        assertThat(Fs.read(conf)).startsWith(original);
+        h.ok("unhide", R5_BNX2, "--persist");
+        assertThat(Fs.read(conf)).isEqualTo(original);
+    }
 }
