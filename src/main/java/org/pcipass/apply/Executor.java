@@ -63,8 +63,10 @@ public final class Executor {
                 journal.started(k);
                 try {
                     perform(steps.get(k));
-                } catch (StepFailed e) {
-                    String error = "step " + (k + 1) + " (" + describe(steps.get(k)) + "): " + e.getMessage();
+                } catch (StepFailed | RuntimeException e) {
+                    // an unexpected failure inside a step is rolled back like the kernel's refusal
+                    String error = "step " + (k + 1) + " (" + describe(steps.get(k)) + "): " + (e instanceof StepFailed
+                            ? e.getMessage() : String.valueOf(e));
                     List<String> undone = rollBack(plan, k + 1, error);
                     journal.finish();
                     return new Outcome("rolled-back", error, undone);

@@ -126,12 +126,15 @@ public final class Journal implements AutoCloseable {
         }
         List<String> lines;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            if (text.indexOf('\n') < 0) {
+                // cut while its plan line was written: no step can have run
+                delete(file);
+                return null;
+            }
+            lines = text.lines().toList();
         } catch (IOException e) {
             throw garbled(file, e.getMessage());
-        }
-        if (lines.isEmpty()) {
-            throw garbled(file, "it is empty");
         }
         try {
             JsonNode head = PlanJson.MAPPER.readTree(lines.get(0));

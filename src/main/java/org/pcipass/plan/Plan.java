@@ -19,8 +19,9 @@ public record Plan(String command, List<Step> steps, Map<PciAddress, DeviceState
         Map<PciAddress, HiddenDevice> hiddenAfter, List<String> notes) {
     public Plan {
         steps = List.copyOf(steps);
-        before = Map.copyOf(before);
-        hiddenAfter = Map.copyOf(hiddenAfter);
+        // address order: output, journal and rollback all follow it
+        before = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(before));
+        hiddenAfter = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(hiddenAfter));
         notes = List.copyOf(notes);
     }
 
