@@ -79,12 +79,18 @@ public final class Bindings {
      */
     public List<Step> returnSteps(PciDevice d, HiddenDevice rec) {
         PciAddress a = d.address();
-        List<Step> out = leaveStub(a, d.driver());
+        List<Step> out = new ArrayList<>();
+        if (rec != null) {
+            // load the driver while the device still sits on its stub: a driver that registers probes every
+            // unbound device it matches, and would take this one before the explicit bind
+            loadIfNeeded(rec.originalDriver(), rec.originalModule(), out);
+        }
+        out.addAll(leaveStub(a, d.driver()));
         if (rec == null) {
             out.add(new Step.Write(sys.path("bus/pci/drivers_probe"), a.toString()));
             return out;
         }
-        bindTo(a, rec.originalDriver(), rec.originalModule(), out);
+        bindTo(a, rec.originalDriver(), out);
         return out;
     }
 
@@ -96,6 +102,9 @@ public final class Bindings {
         PciAddress a = before.address();
         String now = driver(a);
         List<Step> out = new ArrayList<>();
+        if (!eq(now, before.driver())) {
+            loadIfNeeded(before.driver(), before.module(), out);
+        }
         // the override first: with it set as before, the original driver (even pciback) accepts the bind
         out.add(new Step.Write(dev(a, "driver_override"), before.override() == null ? "\n" : before.override()));
         boolean slotted = inPcibackSlots(a);
@@ -108,7 +117,7 @@ public final class Bindings {
         if (now != null) {
             out.add(new Step.Write(dev(a, "driver/unbind"), a.toString()));
         }
-        bindTo(a, before.driver(), before.module(), out);
+        bindTo(a, before.driver(), out);
         return out;
     }
 
@@ -125,11 +134,15 @@ public final class Bindings {
         return out;
     }
 
-    private void bindTo(PciAddress a, String driver, String module, List<Step> out) {
+    private void loadIfNeeded(String driver, String module, List<Step> out) {
+        if (driver != null && module != null && !sys.isDirectory("bus/pci/drivers/" + driver)) {
+            out.add(new Step.Run(List.of("modprobe", module)));
+        }
+    }
+
+    /** Explicit bind to {@code driver} (its module already loaded), then read back; null: stays unbound. */
+    private void bindTo(PciAddress a, String driver, List<Step> out) {
         if (driver != null) {
-            if (module != null && !sys.isDirectory("bus/pci/drivers/" + driver)) {
-                out.add(new Step.Run(List.of("modprobe", module)));
-            }
             out.add(new Step.Write(drv(driver, "bind"), a.toString()));
         }
         out.add(new Step.ExpectDriver(a, driver));

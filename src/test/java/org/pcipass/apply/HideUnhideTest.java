@@ -291,4 +291,18 @@ class HideUnhideTest {
         h.ok("unhide", R5_BNX2, "--persist");
         assertThat(Fs.read(conf)).isEqualTo(original);
     }
+
+    @Test
+    void unhideLoadsTheOriginalDriversModuleWhenItWasUnloadedMeanwhile() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        h.ok("hide", WS_E1000, "--with-group");
+        assertThat(h.sim().run(List.of("modprobe", "-r", "e1000")).exitCode()).isZero();
+        assertThat(h.fake().sysfs().resolve("bus/pci/drivers/e1000")).doesNotExist();
+        Cli.Result dry = h.ok("unhide", WS_E1000, "--dry-run");
+        assertThat(dry.out()).contains("run            modprobe e1000");
+        h.ok("unhide", WS_E1000, "--with-group");
+        assertThat(h.driver(WS_E1000)).isEqualTo("e1000");
+        assertThat(h.driver(WS_RTL8139)).isEqualTo("8139cp");
+        assertThat(h.sim().commandsRun()).contains(List.of("modprobe", "e1000"));
+    }
 }
