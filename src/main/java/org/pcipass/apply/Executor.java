@@ -90,6 +90,7 @@ public final class Executor {
             return null;
         }
         Plan plan = entry.plan();
+        sweepTemporaryFiles(plan);
         if (entry.done() == plan.steps().size()) {
             String bad = verifyAll(plan);
             if (bad == null) {
@@ -103,6 +104,30 @@ public final class Executor {
         List<String> undone = rollBack(plan, entry.started(), error);
         Journal.delete(Journal.path(stateDir));
         return new Outcome("rolled-back", error, undone);
+    }
+
+    /** Removes the temporary files a crash may have left beside the files the plan edits, and the state files. */
+    private void sweepTemporaryFiles(Plan plan) {
+        List<Path> files = new ArrayList<>();
+        plan.steps().forEach(s -> {
+            if (s instanceof Step.Edit e) {
+                files.add(Path.of(e.file()));
+            }
+        });
+        files.add(stateDir.resolve(HiddenRegistry.FILE));
+        for (Path f : files) {
+            String prefix = "." + f.getFileName() + ".";
+            try (var siblings = Files.list(f.getParent())) {
+                for (Path p : siblings.toList()) {
+                    String n = p.getFileName().toString();
+                    if (n.startsWith(prefix) && (n.endsWith(".pcipass-tmp") || n.endsWith(".tmp"))) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            } catch (IOException e) {
+                // a missing directory has nothing to sweep
+            }
+        }
     }
 
     /** Re-reads every expect-driver step of a plan; the first mismatch, or null. */

@@ -305,4 +305,23 @@ class HideUnhideTest {
         assertThat(h.driver(WS_RTL8139)).isEqualTo("8139cp");
         assertThat(h.sim().commandsRun()).contains(List.of("modprobe", "e1000"));
     }
+
+    @Test
+    void recoveryRemovesTemporaryFilesACrashLeftBesideTheEditedFiles() throws Exception {
+        Host h = host(HostTrees.xenDom0(tmp.resolve("h")));
+        List<String> args = new ArrayList<>(List.of("hide", XEN_BNX2, "--persist", "--sysfs", h.fake().sysfs().toString(),
+                "--config-root", h.fake().configRoot().toString(), "--state-dir", h.state().toString()));
+        Cli crashing = new Cli().kernel(h.sim()).runner(h.sim()).env("PCIPASS_TEST_CRASH_AFTER_STEP", "2");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> crashing.run(args.toArray(String[]::new)))
+                .isInstanceOf(Hooks.SimulatedCrash.class);
+        Path dir = h.fake().configRoot().resolve("etc/modprobe.d");
+        Path tmpConf = Fs.write(dir.resolve(".pcipass.conf.12345.pcipass-tmp"), "# BEGIN pcipass\n");
+        Path tmpState = Fs.write(h.state().resolve(".hidden.json.tmp"), "{");
+        Path mine = Fs.write(dir.resolve("other.conf"), "# not ours\n");
+        h.ok("recover");
+        assertThat(tmpConf).doesNotExist();
+        assertThat(tmpState).doesNotExist();
+        assertThat(mine).exists();
+        assertThat(h.driver(XEN_BNX2)).isEqualTo("bnx2");
+    }
 }
