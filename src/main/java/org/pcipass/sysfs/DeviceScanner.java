@@ -79,7 +79,11 @@ public final class DeviceScanner {
     PciDevice scanOne(PciAddress address, String name, boolean details) {
         String dir = DEVICES + name + "/";
         String driver = sys.linkName(dir + "driver");
-        Integer numVfs = sys.readInt(dir + "sriov_numvfs");
+        Integer headerType = headerType(sys.readBytes(dir + "config", 64));
+        PciAddress physfn = addressOrNull(sys.linkName(dir + "physfn"));
+        // only an endpoint that is no VF can be an SR-IOV PF: skip thousands of failed opens on VFs and bridges
+        Integer numVfs = physfn == null && (headerType == null || headerType == 0)
+                ? sys.readInt(dir + "sriov_numvfs") : null;
         List<PciAddress> virtfns = new ArrayList<>();
         for (int i = 0; numVfs != null && i < numVfs; i++) {
             PciAddress vf = addressOrNull(sys.linkName(dir + "virtfn" + i));
@@ -98,12 +102,12 @@ public final class DeviceScanner {
                 sys.readHex(dir + "subsystem_device"),
                 cls,
                 sys.readHex(dir + "revision"),
-                headerType(sys.readBytes(dir + "config", 64)),
+                headerType,
                 driver,
                 driver == null ? null : emptyToNull(moduleOfDriver.computeIfAbsent(driver, this::moduleOf)),
                 parseIntOrNull(sys.linkName(dir + "iommu_group")),
                 numa == null || numa < 0 ? null : numa,
-                addressOrNull(sys.linkName(dir + "physfn")),
+                physfn,
                 virtfns,
                 numVfs == null ? null : new PciDevice.Sriov(details ? sys.readInt(dir + "sriov_totalvfs") : null, numVfs),
                 details ? resetMethods(sys.read(dir + "reset_method")) : null,
