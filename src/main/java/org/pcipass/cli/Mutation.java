@@ -159,14 +159,19 @@ final class Mutation {
         }
     }
 
-    /** Where a plan leaves a device: its last expected driver, or the kernel's choice after drivers_probe. */
+    /** Where a plan leaves a device: its last expected driver, or what drivers_probe bound, read back. */
     private static String destination(Plan plan, PciAddress a) {
-        String to = "the driver the kernel chose";
+        String to = null;
         for (Step s : plan.steps()) {
             if (s instanceof Step.ExpectDriver e && e.device().equals(a)) {
                 to = e.driver() == null ? "no driver" : e.driver();
+            } else if (s instanceof Step.Write w && w.path().endsWith("bus/pci/drivers_probe")
+                    && w.value().equals(a.toString())) {
+                String sysfs = w.path().substring(0, w.path().length() - "bus/pci/drivers_probe".length());
+                String now = new Sysfs(java.nio.file.Path.of(sysfs)).linkName("bus/pci/devices/" + a + "/driver");
+                to = (now == null ? "no driver" : now) + " (the kernel's choice)";
             }
         }
-        return to;
+        return to == null ? "unknown" : to;
     }
 }

@@ -249,7 +249,8 @@ class HideUnhideTest {
         h.sim().claims("ixgbe", 0x8086, 0x10fb);
         h.sim().registerDriver("ixgbe", "ixgbe");
         Cli.Result r = h.ok("unhide", WS_SPARE_NIC);
-        assertThat(r.out()).contains("was not hidden by pcipass");
+        assertThat(r.out()).contains("was not hidden by pcipass")
+                .contains("0000:0b:00.0: vfio-pci -> ixgbe (the kernel's choice)");
         assertThat(h.driver(WS_SPARE_NIC)).isEqualTo("ixgbe");
     }
 
