@@ -14,7 +14,8 @@ final class FileEdit {
     private FileEdit() {}
 
     static void apply(Step.Edit e) throws Executor.StepFailed {
-        replace(Path.of(e.file()), e.before(), e.after(), "since the plan was made");
+        Path file = Path.of(e.file());
+        replace(file, read(file), e.before(), e.after(), "since the plan was made");
     }
 
     /** Puts the old text back if the file holds the new one; false when there was nothing to undo. */
@@ -24,12 +25,12 @@ final class FileEdit {
         if (!Objects.equals(text(now), e.after()) || Objects.equals(e.before(), e.after())) {
             return false;
         }
-        replace(file, e.after(), e.before(), "during the plan");
+        replace(file, now, e.after(), e.before(), "during the plan");
         return true;
     }
 
-    private static void replace(Path file, String expected, String text, String when) throws Executor.StepFailed {
-        AtomicFile.Snapshot now = read(file);
+    private static void replace(Path file, AtomicFile.Snapshot now, String expected, String text, String when)
+            throws Executor.StepFailed {
         if (!Objects.equals(text(now), expected)) {
             throw new Executor.StepFailed(file + " changed " + when + "; nothing of it was written: run the command"
                     + " again");

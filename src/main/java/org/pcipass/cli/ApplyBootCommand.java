@@ -63,7 +63,7 @@ final class ApplyBootCommand implements Command {
                 try {
                     Plan plan = planner.hide(new HideRequest(todo, stub, false, false, false), "pcipass apply-boot");
                     Executor.Outcome o = exec.apply(plan);
-                    Mutation.print(ctx.out(), plan, args.flag("--json"), o, false);
+                    Mutation.print(ctx.out(), plan, args.flag("--json"), o, false, host.sysfs());
                     if (!o.done()) {
                         ctx.err().println("pcipass: apply-boot: " + o.error());
                         code = 1;

@@ -1,13 +1,13 @@
 package org.pcipass.cli;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.pcipass.PcipassException;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.persist.DeviceIds;
 import org.pcipass.persist.ModprobeLines;
+import org.pcipass.persist.ModprobePersistence;
 import org.pcipass.persist.PersistTarget;
 import org.pcipass.persist.PersistedDevice;
 import org.pcipass.persist.Stub;
@@ -53,12 +53,7 @@ final class ConfigCommand implements Command {
             ctx.out().println(ModprobeLines.cmdline(devices, target.pcibackModule()));
             return 0;
         }
-        Set<DeviceIds> shared = new LinkedHashSet<>();
-        for (PciDevice d : host.devices().values()) {
-            if (!addresses.contains(d.address()) && d.vendorId() != null && d.deviceId() != null) {
-                shared.add(new DeviceIds(d.vendorId(), d.deviceId()));
-            }
-        }
+        Set<DeviceIds> shared = ModprobePersistence.sharedIds(host, new java.util.HashSet<>(addresses));
         ctx.out().println("# for " + target.systemPath());
         ctx.out().print(ModprobeLines.render(devices, target.pcibackModule(), target.builtInStubs(), shared)
                 .configText());

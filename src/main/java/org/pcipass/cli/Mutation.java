@@ -73,7 +73,7 @@ final class Mutation {
                         + "; the next real run recovers it first");
             }
             Plan plan = planning.apply(planner(ctx, args));
-            print(ctx.out(), plan, json, null, true);
+            print(ctx.out(), plan, json, null, true, null);
             return 0;
         }
         try (HostLock lock = HostLock.acquire(paths.stateDir(), command, lockTimeout(ctx))) {
@@ -83,11 +83,11 @@ final class Mutation {
                 if (!plan.hiddenAfter().equals(org.pcipass.store.HiddenRegistry.load(paths.stateDir()))) {
                     org.pcipass.store.HiddenRegistry.save(paths.stateDir(), plan.hiddenAfter());
                 }
-                print(ctx.out(), plan, json, new Executor.Outcome("done", null, List.of()), false);
+                print(ctx.out(), plan, json, new Executor.Outcome("done", null, List.of()), false, null);
                 return 0;
             }
             Executor.Outcome outcome = exec.apply(plan);
-            print(ctx.out(), plan, json, outcome, false);
+            print(ctx.out(), plan, json, outcome, false, new Sysfs(paths.sysfs()));
             if (!outcome.done()) {
                 ctx.err().println("pcipass: " + outcome.error() + "; rolled back: "
                         + (outcome.undone().isEmpty() ? "nothing had changed" : String.join(", ", outcome.undone())));
@@ -128,7 +128,7 @@ final class Mutation {
                 ctx.persistence(host));
     }
 
-    static void print(PrintStream out, Plan plan, boolean json, Executor.Outcome outcome, boolean dryRun) {
+    static void print(PrintStream out, Plan plan, boolean json, Executor.Outcome outcome, boolean dryRun, Sysfs sys) {
         if (json) {
             ObjectNode root = PlanJson.MAPPER.createObjectNode();
             root.set("steps", PlanJson.steps(plan.steps()));
@@ -153,25 +153,16 @@ final class Mutation {
         }
         if (outcome != null && outcome.done()) {
             plan.before().forEach((a, d) -> out.println(a + ": " + (d.driver() == null ? "no driver" : d.driver())
-                    + " -> " + destination(plan, a)));
+                    + " -> " + destination(plan, a, sys)));
             plan.steps().stream().filter(s -> s instanceof Step.Edit).forEach(s -> out.println(
                     "wrote " + ((Step.Edit) s).file()));
         }
     }
 
-    /** Where a plan leaves a device: its last expected driver, or what drivers_probe bound, read back. */
-    private static String destination(Plan plan, PciAddress a) {
-        String to = null;
-        for (Step s : plan.steps()) {
-            if (s instanceof Step.ExpectDriver e && e.device().equals(a)) {
-                to = e.driver() == null ? "no driver" : e.driver();
-            } else if (s instanceof Step.Write w && w.path().endsWith("bus/pci/drivers_probe")
-                    && w.value().equals(a.toString())) {
-                String sysfs = w.path().substring(0, w.path().length() - "bus/pci/drivers_probe".length());
-                String now = new Sysfs(java.nio.file.Path.of(sysfs)).linkName("bus/pci/devices/" + a + "/driver");
-                to = (now == null ? "no driver" : now) + " (the kernel's choice)";
-            }
-        }
-        return to == null ? "unknown" : to;
+    /** Where a done plan left a device, read back; marked when the kernel chose (no driver was expected). */
+    private static String destination(Plan plan, PciAddress a, Sysfs sys) {
+        String now = sys.linkName("bus/pci/devices/" + a + "/driver");
+        boolean expected = plan.steps().stream().anyMatch(s -> s instanceof Step.ExpectDriver e && e.device().equals(a));
+        return (now == null ? "no driver" : now) + (expected ? "" : " (the kernel's choice)");
     }
 }

@@ -24,7 +24,7 @@ public final class ModprobePersistence implements Persistence {
     public List<Step.Edit> edits(Map<PciAddress, HiddenDevice> previous, Map<PciAddress, HiddenDevice> next,
             List<String> notes) {
         PersistTarget target = PersistTarget.inspect(host.paths());
-        PersistPlan plan = PersistPlanner.plan(target, convert(previous), convert(next), sharedIds(next));
+        PersistPlan plan = PersistPlanner.plan(target, convert(previous), convert(next), sharedIds(host, next.keySet()));
         plan.warnings().forEach(w -> notes.add("warning: " + w));
         plan.advice().forEach(a -> notes.add(a.message()));
         plan.bootReapply().forEach(d -> notes.add(ModprobeLines.bootReapplyReason(d)
@@ -67,11 +67,11 @@ public final class ModprobePersistence implements Persistence {
         return out;
     }
 
-    /** Ids that devices outside {@code next} carry too: {@code vfio-pci.ids=} would take those as well. */
-    private Set<DeviceIds> sharedIds(Map<PciAddress, HiddenDevice> next) {
+    /** Ids that devices outside {@code kept} carry too: {@code vfio-pci.ids=} would take those as well. */
+    public static Set<DeviceIds> sharedIds(HostSnapshot host, Set<PciAddress> kept) {
         Set<DeviceIds> out = new LinkedHashSet<>();
         for (PciDevice d : host.devices().values()) {
-            if (!next.containsKey(d.address()) && d.vendorId() != null && d.deviceId() != null) {
+            if (!kept.contains(d.address()) && d.vendorId() != null && d.deviceId() != null) {
                 out.add(new DeviceIds(d.vendorId(), d.deviceId()));
             }
         }
