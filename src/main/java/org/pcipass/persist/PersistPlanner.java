@@ -34,8 +34,9 @@ public final class PersistPlanner {
         ModprobeLines.Rendering now = ModprobeLines.render(next, target.pcibackModule(), target.builtInStubs(), sharedIds);
         ModprobeLines.Rendering was = ModprobeLines.render(previous, target.pcibackModule(), target.builtInStubs(), Set.of());
         String after = file.withBlock(now.lines());
-        if (after.isEmpty() && (target.ownsWholeFile() || !current.exists())) {
-            after = null;
+        boolean wasEmptyFile = current.exists() && current.text().isEmpty();
+        if (after.isEmpty() && !wasEmptyFile && (target.ownsWholeFile() || !current.exists())) {
+            after = null; // pcipass's own file with nothing left in it goes; an empty file that was there stays
         }
         String before = current.exists() ? current.text() : null;
         List<String> notes = new ArrayList<>();
