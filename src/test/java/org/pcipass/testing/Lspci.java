@@ -58,8 +58,13 @@ public final class Lspci {
         byte[] err = p.getErrorStream().readAllBytes();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as("lspci exit code; stderr: %s", new String(err, StandardCharsets.UTF_8)).isZero();
+        return parse(new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    /** lspci's {@code -vmm} output, one record per device, keyed by Slot in lspci's order. */
+    public static Result parse(String out, String stderr) {
         Map<String, Map<String, String>> recs = new LinkedHashMap<>();
-        for (String block : new String(out, StandardCharsets.UTF_8).split("\n\n")) {
+        for (String block : out.split("\n\n")) {
             Map<String, String> rec = new LinkedHashMap<>();
             for (String line : block.split("\n")) {
                 if (line.isBlank()) {
@@ -73,7 +78,7 @@ public final class Lspci {
                 recs.put(rec.get("Slot"), rec);
             }
         }
-        return new Result(recs, new String(err, StandardCharsets.UTF_8));
+        return new Result(recs, stderr);
     }
 
     /** The hex id in brackets at the end of an lspci field: {@code "Intel Corporation [8086]"} → 8086. */

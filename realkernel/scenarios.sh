@@ -1,0 +1,184 @@
+#!/bin/bash
+# Runs inside the real-kernel guest (realkernel/init.sh chroots into the host's root, read-only over
+# 9p, and calls it): moves real devices with pcipass and writes down what pcipass said and what the
+# kernel shows afterwards. It judges nothing: RealKernelIT reads RESULTS and asserts.
+#
+#   scenarios.sh RESULTS REPO JSA     (JSA: a class-data archive of the jar for this JDK, or "")
+#
+# RESULTS/facts holds KEY=VALUE lines; each command run through `run NAME` leaves NAME.out,
+# NAME.err and NAME.exit in RESULTS. RESULTS/done marks a run that reached its end.
+set -u
+results="$1"
+repo="$2"
+jsa="${3:-}"
+facts="$results/facts"
+: > "$facts"
+export PCIPASS_STATE_DIR=/run/pcipass
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+cd /tmp || exit 1
+devices=/sys/bus/pci/devices
+
+# pcipass as the host's JDK runs its jar (the options of the ./pcipass wrapper, with the class-data
+# archive realkernel/stage.sh made for this JDK)
+jvm=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xms256m -Xmn160m)
+[ -n "$jsa" ] && [ -f "$jsa" ] && jvm+=(-XX:SharedArchiveFile="$jsa" -Xshare:auto)
+pcipass() {
+  java "${jvm[@]}" -jar "$repo/target/pcipass.jar" "$@"
+}
+# the same in place of the calling (sub)shell, so that a background job's pid is the JVM's
+pcipass_exec() {
+  exec java "${jvm[@]}" -jar "$repo/target/pcipass.jar" "$@"
+}
+
+fact() { echo "$1=$2" >> "$facts"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# run NAME CMD...: CMD's stdout, stderr and exit code into RESULTS/NAME.{out,err,exit}
+run() {
+  local name="$1"
+  shift
+  local t0
+  t0=$(now_ms)
+  "$@" > "$results/$name.out" 2> "$results/$name.err"
+  local rc=$?
+  echo "$rc" > "$results/$name.exit"
+  echo "scenario step $name: exit $rc in $(( $(now_ms) - t0 )) ms"
+  return 0
+}
+
+driver_of() { local d; d="$(readlink "$devices/$1/driver" 2>/dev/null)" && basename "$d" || echo "-"; }
+group_of() { basename "$(readlink "$devices/$1/iommu_group")"; }
+netifs_of() { ls "$devices/$1/net" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
+# the PCI function whose network interface has this MAC address
+by_mac() {
+  local a
+  for a in "$devices"/*/net/*/address "$devices"/*/virtio*/net/*/address; do
+    if [ "$(cat "$a")" = "$1" ]; then
+      echo "$a" | cut -d/ -f6
+      return
+    fi
+  done
+}
+# state of one device: its driver, and for vfio-pci its /dev/vfio group node
+record() {
+  local key="$1" dev="$2"
+  fact "$key.driver" "$(driver_of "$dev")"
+  fact "$key.netifs" "$(netifs_of "$dev")"
+  if [ -e "/dev/vfio/$(group_of "$dev")" ]; then fact "$key.vfio-node" yes; else fact "$key.vfio-node" no; fi
+}
+
+echo "loading modules"
+run modprobe modprobe -a vfio-pci pci-stub e1000e e1000 8139cp nvme virtio_net
+fact kernel "$(uname -r)"
+
+# --- the devices, found by what QEMU was told (stage.sh) rather than by bus numbers ---
+A="$(by_mac 52:54:00:00:00:01)"       # e1000e on its own root port
+S="$(by_mac 52:54:00:00:00:02)"       # e1000e behind the PCIe switch
+E1000="$(by_mac 52:54:00:00:00:03)"   # e1000 behind the PCIe-to-PCI bridge
+RTL="$(by_mac 52:54:00:00:00:04)"     # rtl8139 (8139cp) behind the same bridge
+MF0="$(by_mac 52:54:00:00:00:05)"
+MF1="$(by_mac 52:54:00:00:00:06)"
+VNET="$(by_mac 52:54:00:00:00:07)"
+NVME="$(grep -l 0x010802 "$devices"/*/class | head -n 1 | cut -d/ -f6)"
+ROOT9P=""
+for t in /sys/bus/virtio/devices/*/mount_tag; do
+  if [ "$(tr -d '\0' < "$t")" = hostroot ]; then
+    ROOT9P="$(basename "$(dirname "$(readlink -f "$(dirname "$t")")")")"
+  fi
+done
+BRIDGE="$(basename "$(dirname "$(readlink -f "$devices/$E1000")")")"
+for v in A S E1000 RTL MF0 MF1 VNET NVME ROOT9P BRIDGE; do fact "dev.$v" "${!v}"; done
+
+# --- a. the inventory against lspci, and groups against /sys/kernel/iommu_groups ---
+run lspci lspci -D -vmm -nn -k -O hwdb.disable=1
+run list pcipass list --json
+run groups pcipass groups --json
+run check pcipass check --json
+for g in /sys/kernel/iommu_groups/*; do
+  for d in "$g"/devices/*; do echo "$(basename "$g") $(basename "$d")"; done
+done > "$results/iommu_groups.txt"
+
+# --- d. the device behind / (the 9p root) is host-critical ---
+run show-root pcipass show "$ROOT9P" --json
+run hide-root pcipass hide "$ROOT9P" --driver vfio-pci
+run hide-root-force pcipass hide "$ROOT9P" --driver vfio-pci --force
+record d.after "$ROOT9P"
+
+# --- b. one e1000e to vfio-pci and back, then to pci-stub and back ---
+record b.before "$A"
+for stub in vfio-pci pci-stub; do
+  run "hide-$stub" pcipass hide "$A" --driver "$stub"
+  record "b.hidden-$stub" "$A"
+  run "unhide-$stub" pcipass unhide "$A"
+  record "b.returned-$stub" "$A"
+done
+
+# --- c. the e1000 shares its group with the rtl8139 behind the PCIe-to-PCI bridge ---
+run hide-e1000 pcipass hide "$E1000" --driver vfio-pci
+record c.refused-e1000 "$E1000"
+record c.refused-rtl "$RTL"
+run hide-e1000-group pcipass hide "$E1000" --driver vfio-pci --with-group
+record c.hidden-e1000 "$E1000"
+record c.hidden-rtl "$RTL"
+fact c.hidden-bridge.driver "$(driver_of "$BRIDGE")"
+run unhide-e1000-group pcipass unhide "$E1000" --with-group
+record c.returned-e1000 "$E1000"
+record c.returned-rtl "$RTL"
+fact c.returned-bridge.driver "$(driver_of "$BRIDGE")"
+
+# --- e. SIGKILL in the middle of a two-device hide, then recover ---
+run crash-plan pcipass hide "$A" "$S" --driver vfio-pci --dry-run --json
+# pause once the first device's move is verified: the step index of the first expect-driver step
+k=0
+i=0
+for op in $(grep -o '"op" *: *"[a-z-]*"' "$results/crash-plan.out" | sed 's/.*"\([a-z-]*\)"$/\1/'); do
+  i=$((i + 1))
+  if [ "$op" = expect-driver ]; then k=$i; break; fi
+done
+fact e.pause-after "$k"
+fact e.steps "$(grep -o '"op" *:' "$results/crash-plan.out" | wc -l)"
+PCIPASS_TEST_PAUSE_AFTER_STEP="$k" pcipass_exec hide "$A" "$S" --driver vfio-pci \
+  > "$results/crash-hide.out" 2> "$results/crash-hide.err" &
+pid=$!
+paused=no
+for _ in $(seq 1 600); do
+  if grep -q "paused after step" "$results/crash-hide.err"; then paused=yes; break; fi
+  if ! kill -0 "$pid" 2>/dev/null; then break; fi
+  sleep 0.1
+done
+fact e.paused "$paused"
+fact e.killed-command "$(tr '\0' ' ' < "/proc/$pid/cmdline" | sed 's/ $//')"
+record e.killed-a "$A"
+record e.killed-s "$S"
+kill -KILL "$pid" 2>/dev/null
+wait "$pid"
+fact e.hide-exit "$?"
+if [ -s "$PCIPASS_STATE_DIR/journal" ]; then fact e.journal-left yes; else fact e.journal-left no; fi
+run recover pcipass recover
+record e.recovered-a "$A"
+record e.recovered-s "$S"
+run list-after-recover pcipass list --json
+
+# --- f. hide/unhide cycles of one device ---
+cycles="${PCIPASS_REAL_KERNEL_CYCLES:-20}"
+fact f.cycles "$cycles"
+failed=0
+for c in $(seq 1 "$cycles"); do
+  t0=$(now_ms)
+  pcipass hide "$A" --driver vfio-pci > "$results/cycle.out" 2> "$results/cycle.err"
+  h=$?
+  hd="$(driver_of "$A")"
+  pcipass unhide "$A" > "$results/cycle.out" 2> "$results/cycle.err"
+  u=$?
+  ud="$(driver_of "$A")"
+  fact "f.$c.ms" $(( $(now_ms) - t0 ))
+  if [ "$h" != 0 ] || [ "$u" != 0 ] || [ "$hd" != vfio-pci ] || [ "$ud" != e1000e ]; then
+    failed=$((failed + 1))
+    fact "f.$c.failure" "hide exit $h driver $hd, unhide exit $u driver $ud: $(tr '\n' ' ' < "$results/cycle.err")"
+  fi
+done
+fact f.failed "$failed"
+record f.after "$A"
+
+touch "$results/done"
+echo "scenarios done"

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The real-kernel stage: boots this Debian release's own kernel under QEMU (TCG) on a q35 machine
+# with an emulated Intel IOMMU and a set of real emulated PCI devices, and runs
+# realkernel/scenarios.sh there with this checkout's jar and this host's JDK (the host's root is the
+# guest's, read-only over virtio-9p). The guest writes what it saw to OUT/results; the JUnit test
+# RealKernelIT judges it.
+#
+#   realkernel/stage.sh [OUT]            OUT defaults to target/real-kernel
+#
+# Needs: apt-get (to download the kernel package once; cached in .cache/kernel), dpkg-deb, depmod and
+# modprobe (kmod), cpio, gzip, busybox (busybox-static), qemu-system-x86_64, and target/pcipass.jar
+# (mvn package). PCIPASS_REAL_KERNEL_TIMEOUT (seconds, default 300: the issue's bound for the stage) bounds the guest's run.
+# Exit 0 when the guest ran the scenarios to their end (whatever they found), 1 otherwise; on
+# failure the guest's console log is printed to stderr. The guest is powered off in every case.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+out="$(mkdir -p "${1:-$repo/target/real-kernel}" && cd "${1:-$repo/target/real-kernel}" && pwd)"
+case "$out/" in
+  /tmp/*|/run/*|/proc/*|/sys/*|/dev/*)
+    echo "real-kernel: OUT ($out) must not be under /tmp, /run, /proc, /sys or /dev: the guest mounts its own there and would not see it" >&2
+    exit 2 ;;
+esac
+cache="$repo/.cache/kernel"
+timeout_s="${PCIPASS_REAL_KERNEL_TIMEOUT:-300}"
+jar="$repo/target/pcipass.jar"
+
+say() { echo "real-kernel: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+for tool in apt-get dpkg-deb depmod modprobe cpio gzip busybox qemu-system-x86_64 timeout; do
+  command -v "$tool" >/dev/null || die "$tool not found (./test installs qemu-system-x86, busybox-static, kmod and cpio as root with apt)"
+done
+[ -f "$jar" ] || die "$jar missing: run mvn package first"
+busybox_bin="$(command -v busybox)"
+case "$(LC_ALL=C ldd "$busybox_bin" 2>&1 || true)" in *"not a dynamic executable"*) ;; *) false ;; esac \
+  || die "$busybox_bin is not statically linked (install busybox-static)"
+
+# --- 1. the kernel: the package linux-image-amd64 depends on, for this machine's Debian release ---
+kernel_package() {
+  apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+pkg="$(kernel_package || true)"
+if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
+  say "apt-get update (no linux-image-amd64 in the package lists)"
+  apt-get update -qq >&2 || true
+  pkg="$(kernel_package || true)"
+fi
+if [ -z "$pkg" ]; then
+  # offline: the newest kernel already in the cache
+  pkg="$(ls -1 "$cache" 2>/dev/null | sort -V | tail -n 1 || true)"
+  [ -n "$pkg" ] && [ -f "$cache/$pkg/ok" ] || die "no linux-image-*-amd64 package known to apt and none cached in $cache"
+  say "apt knows no kernel package; using the cached $pkg"
+fi
+kdir="$cache/$pkg"
+if [ ! -f "$kdir/ok" ]; then
+  say "downloading $pkg"
+  rm -rf "$kdir" "$kdir.part"
+  mkdir -p "$kdir.part"
+  (cd "$kdir.part" && apt-get download -qq "$pkg" 2>/dev/null) || die "apt-get download $pkg failed"
+  dpkg-deb -x "$kdir.part"/*.deb "$kdir.part/root"
+  rm -f "$kdir.part"/*.deb
+  mv "$kdir.part" "$kdir"
+fi
+release="$(ls -1 "$kdir/root/lib/modules" | head -n 1)"
+[ -n "$release" ] || die "no module tree in $kdir/root/lib/modules"
+if [ ! -f "$kdir/ok" ]; then
+  depmod -b "$kdir/root" "$release"
+  touch "$kdir/ok"
+fi
+vmlinuz="$kdir/root/boot/vmlinuz-$release"
+modules="$kdir/root/lib/modules"
+
+# --- 2. the initramfs: busybox, the modules the 9p root needs, in dependency order, and init ---
+rm -rf "$out/initramfs" "$out/results"
+mkdir -p "$out/initramfs"/{bin,sbin,proc,sys,dev,host,modules} "$out/results"
+cp "$busybox_bin" "$out/initramfs/bin/busybox"
+cp "$here/init.sh" "$out/initramfs/init"
+chmod 755 "$out/initramfs/init"
+modprobe -d "$kdir/root" -S "$release" --show-depends -a 9p 9pnet_virtio virtio_pci overlay \
+  | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++' > "$out/initramfs/modules/order.paths"
+: > "$out/initramfs/modules/order"
+while read -r ko; do
+  cp "$ko" "$out/initramfs/modules/"
+  basename "$ko" >> "$out/initramfs/modules/order"
+done < "$out/initramfs/modules/order.paths"
+rm "$out/initramfs/modules/order.paths"
+# a class-data archive of the jar for the host's JDK (the guest runs the same JDK): start-up under TCG
+rm -f "$out/pcipass.jsa"
+java -XX:ArchiveClassesAtExit="$out/pcipass.jsa" -Xshare:auto -jar "$jar" list --json >/dev/null 2>&1 \
+  || rm -f "$out/pcipass.jsa"
+cat > "$out/initramfs/stage.env" <<EOF
+REPO='$repo'
+JSA='$out/pcipass.jsa'
+MODULES='$modules'
+RELEASE='$release'
+EOF
+(cd "$out/initramfs" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out/initramfs.gz"
+
+# --- 3. the machine ---
+# e1000e on its own root port; a PCIe switch with an NVMe and an e1000e; a PCIe-to-PCI bridge with
+# an e1000 and an rtl8139 (one IOMMU group); a multi-function slot with two e1000e functions; a
+# virtio-net; every NIC on user-mode networking restricted to the guest.
+nic() { echo "-netdev user,id=$1,restrict=on -device $2,netdev=$1,$3"; }
+machine=(
+  -accel tcg -M q35,kernel-irqchip=split -cpu max -smp 2 -m 2048
+  -nodefaults -display none -no-reboot
+  -serial "file:$out/console.log"
+  -kernel "$vmlinuz" -initrd "$out/initramfs.gz"
+  -append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 rdinit=/init"
+  -device intel-iommu,intremap=on
+  -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+  -virtfs "local,path=$out/results,mount_tag=results,security_model=none,multidevs=remap"
+  -device pcie-root-port,id=rp1,chassis=1,bus=pcie.0,addr=0x4
+  $(nic n1 e1000e "bus=rp1,mac=52:54:00:00:00:01")
+  -device pcie-root-port,id=rp2,chassis=2,bus=pcie.0,addr=0x5
+  -device x3130-upstream,id=up,bus=rp2
+  -device xio3130-downstream,id=dn1,bus=up,chassis=21,slot=1
+  -device xio3130-downstream,id=dn2,bus=up,chassis=22,slot=2
+  -blockdev "null-co,node-name=nvm0,size=67108864"
+  -device nvme,bus=dn1,serial=pcipass0,drive=nvm0
+  $(nic n2 e1000e "bus=dn2,mac=52:54:00:00:00:02")
+  -device pcie-root-port,id=rp3,chassis=3,bus=pcie.0,addr=0x6
+  -device pcie-pci-bridge,id=pb,bus=rp3
+  $(nic n3 e1000 "bus=pb,addr=0x1,mac=52:54:00:00:00:03")
+  $(nic n4 rtl8139 "bus=pb,addr=0x2,mac=52:54:00:00:00:04")
+  -device pcie-root-port,id=rp4,chassis=4,bus=pcie.0,addr=0x7
+  $(nic n5 e1000e "bus=rp4,addr=0x0.0,multifunction=on,mac=52:54:00:00:00:05")
+  $(nic n6 e1000e "bus=rp4,addr=0x0.1,mac=52:54:00:00:00:06")
+  -device pcie-root-port,id=rp5,chassis=5,bus=pcie.0,addr=0x8
+  $(nic n7 virtio-net-pci "bus=rp5,mac=52:54:00:00:00:07")
+)
+
+say "booting $release ($pkg) under qemu-system-x86_64 -accel tcg; console: $out/console.log"
+start=$(date +%s)
+rc=0
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${machine[@]}" </dev/null >"$out/qemu.log" 2>&1 || rc=$?
+echo "$(( $(date +%s) - start ))" > "$out/results/stage.seconds"
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+  say "the guest did not power off within ${timeout_s} s; it was stopped. Console log:"
+  cat "$out/console.log" >&2 || true
+  exit 1
+fi
+if [ "$rc" != 0 ]; then
+  say "qemu-system-x86_64 exited $rc: $(cat "$out/qemu.log")"
+  cat "$out/console.log" >&2 || true
+  exit 1
+fi
+if [ ! -f "$out/results/done" ]; then
+  say "the guest powered off before the scenarios finished. Console log:"
+  cat "$out/console.log" >&2 || true
+  exit 1
+fi
+say "the guest ran the scenarios in $(cat "$out/results/stage.seconds") s"
