@@ -10,8 +10,9 @@
 # Needs: apt-get (to download the kernel package once; cached in .cache/kernel), dpkg-deb, depmod and
 # modprobe (kmod), cpio, gzip, busybox (busybox-static), qemu-system-x86_64, and target/pcipass.jar
 # (mvn package). PCIPASS_REAL_KERNEL_TIMEOUT (seconds, default 300: the issue's bound for the stage) bounds the guest's run.
-# Exit 0 when the guest ran the scenarios to their end (whatever they found), 1 otherwise; on
-# failure the guest's console log is printed to stderr. The guest is powered off in every case.
+# Exit 0 when the guest ran the scenarios to their end (whatever they found); 3 when something it
+# needs is missing (a tool, the jar, a kernel package); 1 otherwise, with the guest's console log and
+# the scenarios' progress on stderr. The guest is powered off in every case.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
@@ -27,14 +28,23 @@ jar="$repo/target/pcipass.jar"
 
 say() { echo "real-kernel: $*" >&2; }
 die() { say "$*"; exit 1; }
+missing() { say "$*"; exit 3; }
+guest_logs() {
+  say "guest console ($out/console.log):"
+  cat "$out/console.log" >&2 || true
+  if [ -f "$out/results/scenarios.log" ]; then
+    say "scenarios' progress ($out/results/scenarios.log):"
+    cat "$out/results/scenarios.log" >&2
+  fi
+}
 
 for tool in apt-get dpkg-deb depmod modprobe cpio gzip busybox qemu-system-x86_64 timeout; do
-  command -v "$tool" >/dev/null || die "$tool not found (./test installs qemu-system-x86, busybox-static, kmod and cpio as root with apt)"
+  command -v "$tool" >/dev/null || missing "$tool not found (./test installs qemu-system-x86, busybox-static, kmod and cpio as root with apt)"
 done
-[ -f "$jar" ] || die "$jar missing: run mvn package first"
+[ -f "$jar" ] || missing "$jar missing: run mvn package first"
 busybox_bin="$(command -v busybox)"
 case "$(LC_ALL=C ldd "$busybox_bin" 2>&1 || true)" in *"not a dynamic executable"*) ;; *) false ;; esac \
-  || die "$busybox_bin is not statically linked (install busybox-static)"
+  || missing "$busybox_bin is not statically linked (install busybox-static)"
 
 # --- 1. the kernel: the package linux-image-amd64 depends on, for this machine's Debian release ---
 kernel_package() {
@@ -49,7 +59,7 @@ fi
 if [ -z "$pkg" ]; then
   # offline: the newest kernel already in the cache
   pkg="$(ls -1 "$cache" 2>/dev/null | sort -V | tail -n 1 || true)"
-  [ -n "$pkg" ] && [ -f "$cache/$pkg/ok" ] || die "no linux-image-*-amd64 package known to apt and none cached in $cache"
+  [ -n "$pkg" ] && [ -f "$cache/$pkg/ok" ] || missing "no linux-image-*-amd64 package known to apt and none cached in $cache"
   say "apt knows no kernel package; using the cached $pkg"
 fi
 kdir="$cache/$pkg"
@@ -57,10 +67,12 @@ if [ ! -f "$kdir/ok" ]; then
   say "downloading $pkg"
   rm -rf "$kdir" "$kdir.part"
   mkdir -p "$kdir.part"
-  (cd "$kdir.part" && apt-get download -qq "$pkg" 2>/dev/null) || die "apt-get download $pkg failed"
+  (cd "$kdir.part" && apt-get download -qq "$pkg" 2>/dev/null) || missing "apt-get download $pkg failed"
   dpkg-deb -x "$kdir.part"/*.deb "$kdir.part/root"
   rm -f "$kdir.part"/*.deb
   mv "$kdir.part" "$kdir"
+  # older kernels of this cache are not needed any more
+  find "$cache" -mindepth 1 -maxdepth 1 ! -name "$pkg" -exec rm -rf {} +
 fi
 release="$(ls -1 "$kdir/root/lib/modules" | head -n 1)"
 [ -n "$release" ] || die "no module tree in $kdir/root/lib/modules"
@@ -137,18 +149,18 @@ rc=0
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${machine[@]}" </dev/null >"$out/qemu.log" 2>&1 || rc=$?
 echo "$(( $(date +%s) - start ))" > "$out/results/stage.seconds"
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-  say "the guest did not power off within ${timeout_s} s; it was stopped. Console log:"
-  cat "$out/console.log" >&2 || true
+  say "the guest did not power off within ${timeout_s} s; it was stopped."
+  guest_logs
   exit 1
 fi
 if [ "$rc" != 0 ]; then
   say "qemu-system-x86_64 exited $rc: $(cat "$out/qemu.log")"
-  cat "$out/console.log" >&2 || true
+  guest_logs
   exit 1
 fi
 if [ ! -f "$out/results/done" ]; then
-  say "the guest powered off before the scenarios finished. Console log:"
-  cat "$out/console.log" >&2 || true
+  say "the guest powered off before the scenarios finished."
+  guest_logs
   exit 1
 fi
 say "the guest ran the scenarios in $(cat "$out/results/stage.seconds") s"

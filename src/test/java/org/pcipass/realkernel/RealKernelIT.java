@@ -64,6 +64,12 @@ class RealKernelIT {
         }
         String stageLog = Files.readString(log);
         System.out.print(stageLog);
+        if (p.exitValue() == 3) { // something the stage needs is missing: the tool or the kernel package
+            if (CI) {
+                fail("the real-kernel stage lacks what it needs, and CI=true:\n" + stageLog);
+            }
+            Assumptions.abort(stageLog.strip());
+        }
         assertThat(p.exitValue()).as("realkernel/stage.sh exit code; its output:\n%s", stageLog).isZero();
         results = out.resolve("results");
         facts = new LinkedHashMap<>();
