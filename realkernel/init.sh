@@ -46,8 +46,12 @@ mount -t overlay overlay -o "lowerdir=$root/usr/lib,upperdir=/overlay/upper,work
 mount --bind "$root$MODULES" "$root/usr/lib/modules" \
   || { echo "real-kernel guest: cannot bind $MODULES over /usr/lib/modules"; off; }
 
-echo "real-kernel guest: running scenarios"
-chroot "$root" /bin/bash "$REPO/realkernel/scenarios.sh" /tmp/results "$REPO" "$JSA" \
-  > "$root/tmp/results/scenarios.log" 2>&1
+phase=1
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in pcipass.phase=*) phase="${arg#pcipass.phase=}" ;; esac
+done
+echo "real-kernel guest: running scenarios, phase $phase"
+chroot "$root" /bin/bash "$REPO/realkernel/scenarios.sh" /tmp/results "$REPO" "$phase" \
+  > "$root/tmp/results/scenarios.$phase.log" 2>&1
 echo "real-kernel guest: scenarios exited $?"
 off

@@ -3,25 +3,26 @@
 # 9p, and calls it): moves real devices with pcipass and writes down what pcipass said and what the
 # kernel shows afterwards. It judges nothing: RealKernelIT reads RESULTS and asserts.
 #
-#   scenarios.sh RESULTS REPO JSA     (JSA: a class-data archive of the jar for this JDK, or "")
+#   scenarios.sh RESULTS REPO PHASE
 #
+# PHASE 1 (the first boot) runs every scenario and ends by persisting hides; PHASE 2 is the reboot
+# of the same machine that shows what the persisted configuration does.
 # RESULTS/facts holds KEY=VALUE lines; each command run through `run NAME` leaves NAME.out,
-# NAME.err and NAME.exit in RESULTS. RESULTS/done marks a run that reached its end.
+# NAME.err and NAME.exit in RESULTS. RESULTS/done.PHASE marks a phase that reached its end.
 set -u
 results="$1"
 repo="$2"
-jsa="${3:-}"
+phase="${3:-1}"
 facts="$results/facts"
-: > "$facts"
+[ "$phase" = 1 ] && : > "$facts"
 export PCIPASS_STATE_DIR=/run/pcipass
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 cd /tmp || exit 1
 devices=/sys/bus/pci/devices
 
-# pcipass as the host's JDK runs its jar (the options of the ./pcipass wrapper, with the class-data
-# archive realkernel/stage.sh made for this JDK)
+# pcipass as the host's JDK runs its jar, with the options of the ./pcipass wrapper (and, once made
+# below, a class-data archive: a JVM starts in seconds under TCG)
 jvm=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xms256m -Xmn160m)
-[ -n "$jsa" ] && [ -f "$jsa" ] && jvm+=(-XX:SharedArchiveFile="$jsa" -Xshare:auto)
 pcipass() {
   java "${jvm[@]}" -jar "$repo/target/pcipass.jar" "$@"
 }
@@ -67,6 +68,35 @@ record() {
   if [ -e "/dev/vfio/$(group_of "$dev")" ]; then fact "$key.vfio-node" yes; else fact "$key.vfio-node" no; fi
 }
 
+# the persisted state of scenario h, kept on the results share across the reboot: pcipass's state
+# directory and a config root whose /etc is writable (its proc, dev and lib are the live ones)
+pr="$results/persist"
+persisted() { pcipass --state-dir "$pr/state" --config-root "$pr/root" "$@"; }
+
+if [ "$phase" = 2 ]; then
+  . "$results/devices.env"
+  # --- h (after the reboot). The drivers load as udev would load them at boot, with the persisted
+  # modprobe configuration as the only configuration.
+  fact h.kernel-cmdline "$(cat /proc/cmdline)"
+  run boot-modprobe modprobe -C "$pr/root/etc/modprobe.d" -a e1000 8139cp e1000e nvme virtio_net vfio-pci pci-stub
+  record h.booted-e1000 "$E1000"
+  record h.booted-rtl "$RTL"
+  record h.booted-a "$A"
+  run apply-boot persisted apply-boot
+  record h.applied-a "$A"
+  record h.applied-e1000 "$E1000"
+  run persist-unhide persisted unhide "$E1000" "$A" --with-group --persist
+  record h.unhidden-e1000 "$E1000"
+  record h.unhidden-rtl "$RTL"
+  record h.unhidden-a "$A"
+  if [ -f "$pr/root/etc/modprobe.d/pcipass.conf" ]; then
+    cp "$pr/root/etc/modprobe.d/pcipass.conf" "$results/unpersisted.conf"
+  fi
+  touch "$results/done.2"
+  echo "scenarios done"
+  exit 0
+fi
+
 echo "loading modules"
 run modprobe modprobe -a vfio-pci pci-stub e1000e e1000 8139cp nvme virtio_net
 fact kernel "$(uname -r)"
@@ -87,7 +117,19 @@ for t in /sys/bus/virtio/devices/*/mount_tag; do
   fi
 done
 BRIDGE="$(basename "$(dirname "$(readlink -f "$devices/$E1000")")")"
-for v in A S E1000 RTL MF0 MF1 VNET NVME ROOT9P BRIDGE; do fact "dev.$v" "${!v}"; done
+for v in A S E1000 RTL MF0 MF1 VNET NVME ROOT9P BRIDGE; do
+  fact "dev.$v" "${!v}"
+  echo "$v='${!v}'" >> "$results/devices.env"
+done
+
+# A class-data archive of the classes a planning run loads (the wrapper's archive, made from a
+# listing, lacks the JSON tree model that plans and the journal use), made by a dry run that
+# changes nothing. Start-up only: no scenario depends on it.
+t0=$(now_ms)
+java "${jvm[@]}" -XX:ArchiveClassesAtExit=/tmp/pcipass.jsa -Xshare:auto -jar "$repo/target/pcipass.jar" \
+  hide "$A" --driver vfio-pci --dry-run --json > /dev/null 2> "$results/archive.err"
+fact archive.ms $(( $(now_ms) - t0 ))
+[ -f /tmp/pcipass.jsa ] && jvm+=(-XX:SharedArchiveFile=/tmp/pcipass.jsa -Xshare:auto)
 
 # --- a. the inventory against lspci, and groups against /sys/kernel/iommu_groups ---
 run lspci lspci -D -vmm -nn -k -O hwdb.disable=1
@@ -112,6 +154,14 @@ for stub in vfio-pci pci-stub; do
   run "unhide-$stub" pcipass unhide "$A"
   record "b.returned-$stub" "$A"
 done
+
+# the NVMe drive (not mounted) to vfio-pci and back
+record b.nvme-before "$NVME"
+run hide-nvme pcipass hide "$NVME" --driver vfio-pci
+record b.nvme-hidden "$NVME"
+run unhide-nvme pcipass unhide "$NVME"
+record b.nvme-returned "$NVME"
+fact b.nvme-returned.controller "$(ls "$devices/$NVME/nvme" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 
 # --- c. the e1000 shares its group with the rtl8139 behind the PCIe-to-PCI bridge ---
 run hide-e1000 pcipass hide "$E1000" --driver vfio-pci
@@ -180,5 +230,18 @@ done
 fact f.failed "$failed"
 record f.after "$A"
 
-touch "$results/done"
+# --- h (before the reboot). Persisted hides: the e1000 and the rtl8139 (ids no other device has:
+# modprobe's own configuration keeps them hidden), and the first e1000e (ids it shares with three
+# e1000e that stay: pcipass apply-boot re-applies it)
+mkdir -p "$pr/state" "$pr/root/etc/modprobe.d"
+ln -s /proc "$pr/root/proc"
+ln -s /dev "$pr/root/dev"
+ln -s /usr/lib "$pr/root/lib"
+run persist-hide-group persisted hide "$E1000" --with-group --driver vfio-pci --persist
+run persist-hide-a persisted hide "$A" --driver vfio-pci --persist
+cp "$pr/root/etc/modprobe.d/pcipass.conf" "$results/persisted.conf" 2>/dev/null
+record h.persisted-e1000 "$E1000"
+record h.persisted-a "$A"
+
+touch "$results/done.1"
 echo "scenarios done"

@@ -154,8 +154,8 @@ final class Mutation {
         if (outcome != null && outcome.done()) {
             plan.before().forEach((a, d) -> out.println(a + ": " + (d.driver() == null ? "no driver" : d.driver())
                     + " -> " + destination(plan, a, sys)));
-            plan.steps().stream().filter(s -> s instanceof Step.Edit).forEach(s -> out.println(
-                    "wrote " + ((Step.Edit) s).file()));
+            plan.steps().stream().filter(s -> s instanceof Step.Edit).map(s -> (Step.Edit) s).forEach(e -> out.println(
+                    (e.after() == null ? "removed " : e.before() == null ? "created " : "wrote ") + e.file()));
         }
     }
 

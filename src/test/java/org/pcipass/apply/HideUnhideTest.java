@@ -171,18 +171,19 @@ class HideUnhideTest {
     @Test
     void persistenceOnACurrentRootGoesToModprobeD() throws Exception {
         Host h = host(HostTrees.xenDom0(tmp.resolve("h")));
-        h.ok("hide", XEN_BNX2, XEN_E1000_F0, "--persist");
+        Path conf = h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf");
+        assertThat(h.ok("hide", XEN_BNX2, XEN_E1000_F0, "--persist").out()).contains("created " + conf + "\n");
         assertThat(Fs.read(h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf"))).isEqualTo(
                 "# BEGIN pcipass\n"
                 + "install bnx2 /sbin/modprobe xen-pciback; /sbin/modprobe --first-time --ignore-install bnx2\n"
                 + "install e1000 /sbin/modprobe xen-pciback; /sbin/modprobe --first-time --ignore-install e1000\n"
                 + "options xen-pciback hide=(0000:09:00.0)(0000:0a:04.0)\n# END pcipass\n");
-        h.ok("unhide", XEN_BNX2, "--persist");
+        assertThat(h.ok("unhide", XEN_BNX2, "--persist").out()).contains("wrote " + conf + "\n");
         assertThat(Fs.read(h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf"))).isEqualTo(
                 "# BEGIN pcipass\n"
                 + "install e1000 /sbin/modprobe xen-pciback; /sbin/modprobe --first-time --ignore-install e1000\n"
                 + "options xen-pciback hide=(0000:0a:04.0)\n# END pcipass\n");
-        h.ok("unhide", XEN_E1000_F0, "--persist");
+        assertThat(h.ok("unhide", XEN_E1000_F0, "--persist").out()).contains("removed " + conf + "\n");
         assertThat(h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf")).doesNotExist();
     }
 

@@ -81,7 +81,7 @@ class RealKernelIT {
     }
 
     private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
+        for (String dir : (System.getenv().getOrDefault("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin").split(":")) {
             if (Files.isExecutable(Path.of(dir, tool))) {
                 return true;
             }
@@ -184,6 +184,54 @@ class RealKernelIT {
         assertThat(exit("unhide-pci-stub")).as(text("unhide-pci-stub.err")).isZero();
         assertThat(fact("b.returned-pci-stub.driver")).isEqualTo("e1000e");
         assertThat(fact("b.returned-pci-stub.netifs")).isNotEmpty();
+    }
+
+    /** b, beyond the list: a storage controller's driver lets go and takes the device back. */
+    @Test
+    void theNvmeDriveGoesToVfioPciAndBack() throws IOException {
+        assertThat(fact("b.nvme-before.driver")).isEqualTo("nvme");
+        assertThat(exit("hide-nvme")).as(text("hide-nvme.err")).isZero();
+        assertThat(fact("b.nvme-hidden.driver")).isEqualTo("vfio-pci");
+        assertThat(fact("b.nvme-hidden.vfio-node")).isEqualTo("yes");
+        assertThat(exit("unhide-nvme")).as(text("unhide-nvme.err")).isZero();
+        assertThat(fact("b.nvme-returned.driver")).isEqualTo("nvme");
+        assertThat(fact("b.nvme-returned.controller")).as("the nvme driver made its controller again").startsWith("nvme");
+    }
+
+    /**
+     * h, beyond the issue's list: --persist across a real reboot of the same machine. The e1000 and
+     * the rtl8139 have ids no other device has, so modprobe's own configuration (options vfio-pci
+     * ids=, softdep) keeps them on vfio-pci when their drivers load at boot; the e1000e shares its
+     * ids with three that stay, so it boots on e1000e and pcipass apply-boot moves it.
+     */
+    @Test
+    void persistedHidesHoldAcrossARealReboot() throws IOException {
+        assertThat(exit("persist-hide-group")).as(text("persist-hide-group.err")).isZero();
+        assertThat(exit("persist-hide-a")).as(text("persist-hide-a.err")).isZero();
+        assertThat(fact("h.persisted-e1000.driver")).isEqualTo("vfio-pci");
+        assertThat(fact("h.persisted-a.driver")).isEqualTo("vfio-pci");
+        String conf = text("persisted.conf");
+        assertThat(conf).contains("# BEGIN pcipass").contains("options vfio-pci ids=")
+                .contains("8086:100e").contains("10ec:8139").contains("softdep e1000 pre: vfio-pci")
+                .contains("softdep 8139cp pre: vfio-pci").doesNotContain("8086:10d3");
+
+        assertThat(exit("boot-modprobe")).as(text("boot-modprobe.err")).isZero();
+        assertThat(fact("h.booted-e1000.driver")).as("after the reboot, by modprobe's configuration").isEqualTo("vfio-pci");
+        assertThat(fact("h.booted-rtl.driver")).as("after the reboot, by modprobe's configuration").isEqualTo("vfio-pci");
+        assertThat(fact("h.booted-e1000.vfio-node")).isEqualTo("yes");
+        assertThat(fact("h.booted-a.driver")).as("shared ids: modprobe cannot keep it").isEqualTo("e1000e");
+
+        assertThat(exit("apply-boot")).as(text("apply-boot.err")).isZero();
+        assertThat(fact("h.applied-a.driver")).isEqualTo("vfio-pci");
+        assertThat(fact("h.applied-e1000.driver")).isEqualTo("vfio-pci");
+
+        assertThat(exit("persist-unhide")).as(text("persist-unhide.err")).isZero();
+        assertThat(fact("h.unhidden-e1000.driver")).isEqualTo("e1000");
+        assertThat(fact("h.unhidden-rtl.driver")).isEqualTo("8139cp");
+        assertThat(fact("h.unhidden-a.driver")).isEqualTo("e1000e");
+        assertThat(fact("h.unhidden-a.netifs")).isNotEmpty();
+        assertThat(Files.exists(results.resolve("unpersisted.conf")))
+                .as("unhide --persist removed the file pcipass created").isFalse();
     }
 
     /** c. */
