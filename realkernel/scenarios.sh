@@ -171,6 +171,9 @@ run hide-e1000-group pcipass hide "$E1000" --driver vfio-pci --with-group
 record c.hidden-e1000 "$E1000"
 record c.hidden-rtl "$RTL"
 fact c.hidden-bridge.driver "$(driver_of "$BRIDGE")"
+# no other device uses e1000 or 8139cp: unloaded now, unhide has to load them to give the devices back
+run rmmod-originals rmmod e1000 8139cp
+if [ -d /sys/module/e1000 ] || [ -d /sys/module/8139cp ]; then fact c.originals-unloaded no; else fact c.originals-unloaded yes; fi
 run unhide-e1000-group pcipass unhide "$E1000" --with-group
 record c.returned-e1000 "$E1000"
 record c.returned-rtl "$RTL"

@@ -245,7 +245,7 @@ class RealKernelIT {
         assertThat(fact("c.refused-rtl.driver")).as("nothing changed").isEqualTo("8139cp");
     }
 
-    /** c. */
+    /** c; and unhide loads an original driver's module that was unloaded meanwhile. */
     @Test
     void withGroupTheE1000AndTheRtl8139MoveTogetherAndTheBridgeStays() throws IOException {
         assertThat(exit("hide-e1000-group")).as(text("hide-e1000-group.err")).isZero();
@@ -255,6 +255,9 @@ class RealKernelIT {
         assertThat(fact("c.hidden-bridge.driver")).as("the PCIe-to-PCI bridge has no driver and keeps none")
                 .isEqualTo("-");
         assertThat(text("hide-e1000-group.out")).doesNotContain(dev("BRIDGE"));
+        // their modules were unloaded while they were hidden: unhide loads them, and they take the devices
+        assertThat(exit("rmmod-originals")).as(text("rmmod-originals.err")).isZero();
+        assertThat(fact("c.originals-unloaded")).isEqualTo("yes");
         assertThat(exit("unhide-e1000-group")).as(text("unhide-e1000-group.err")).isZero();
         assertThat(fact("c.returned-e1000.driver")).isEqualTo("e1000");
         assertThat(fact("c.returned-rtl.driver")).isEqualTo("8139cp");
