@@ -75,44 +75,48 @@ public final class DeviceScanner {
     /*
      * No directory listing: listing a device directory costs more than the few failed opens and
      * readlinks of the attributes a device may lack (driver, iommu_group, physfn, sriov_numvfs).
+     * Attribute files are opened relative to the device's directory, held open (openat): one path
+     * walk per device instead of one per file.
      */
     PciDevice scanOne(PciAddress address, String name, boolean details) {
         String dir = DEVICES + name + "/";
         String driver = sys.linkName(dir + "driver");
-        Integer headerType = headerType(sys.readBytes(dir + "config", 64));
         PciAddress physfn = addressOrNull(sys.linkName(dir + "physfn"));
-        // only an endpoint that is no VF can be an SR-IOV PF: skip thousands of failed opens on VFs and bridges
-        Integer numVfs = physfn == null && (headerType == null || headerType == 0)
-                ? sys.readInt(dir + "sriov_numvfs") : null;
-        List<PciAddress> virtfns = new ArrayList<>();
-        for (int i = 0; numVfs != null && i < numVfs; i++) {
-            PciAddress vf = addressOrNull(sys.linkName(dir + "virtfn" + i));
-            if (vf != null) {
-                virtfns.add(vf);
+        Integer group = parseIntOrNull(sys.linkName(dir + "iommu_group"));
+        try (Sysfs.Dir d = sys.dir(dir)) {
+            Integer headerType = headerType(d.readBytes("config", 64));
+            // only an endpoint that is no VF can be an SR-IOV PF: skip thousands of failed opens on VFs and bridges
+            Integer numVfs = physfn == null && (headerType == null || headerType == 0) ? d.readInt("sriov_numvfs") : null;
+            List<PciAddress> virtfns = new ArrayList<>();
+            for (int i = 0; numVfs != null && i < numVfs; i++) {
+                PciAddress vf = addressOrNull(sys.linkName(dir + "virtfn" + i));
+                if (vf != null) {
+                    virtfns.add(vf);
+                }
             }
+            Integer cls = d.readHex("class");
+            Integer numa = d.readInt("numa_node");
+            return new PciDevice(
+                    address,
+                    details ? sysfsPath(name) : null,
+                    d.readHex("vendor"),
+                    d.readHex("device"),
+                    d.readHex("subsystem_vendor"),
+                    d.readHex("subsystem_device"),
+                    cls,
+                    d.readHex("revision"),
+                    headerType,
+                    driver,
+                    driver == null ? null : emptyToNull(moduleOfDriver.computeIfAbsent(driver, this::moduleOf)),
+                    group,
+                    numa == null || numa < 0 ? null : numa,
+                    physfn,
+                    virtfns,
+                    numVfs == null ? null : new PciDevice.Sriov(details ? d.readInt("sriov_totalvfs") : null, numVfs),
+                    details ? resetMethods(d.read("reset_method")) : null,
+                    details ? link(d) : null,
+                    cls != null && cls >>> 8 == 0x0300 && "1".equals(d.read("boot_vga")));
         }
-        Integer cls = sys.readHex(dir + "class");
-        Integer numa = sys.readInt(dir + "numa_node");
-        return new PciDevice(
-                address,
-                details ? sysfsPath(name) : null,
-                sys.readHex(dir + "vendor"),
-                sys.readHex(dir + "device"),
-                sys.readHex(dir + "subsystem_vendor"),
-                sys.readHex(dir + "subsystem_device"),
-                cls,
-                sys.readHex(dir + "revision"),
-                headerType,
-                driver,
-                driver == null ? null : emptyToNull(moduleOfDriver.computeIfAbsent(driver, this::moduleOf)),
-                parseIntOrNull(sys.linkName(dir + "iommu_group")),
-                numa == null || numa < 0 ? null : numa,
-                physfn,
-                virtfns,
-                numVfs == null ? null : new PciDevice.Sriov(details ? sys.readInt(dir + "sriov_totalvfs") : null, numVfs),
-                details ? resetMethods(sys.read(dir + "reset_method")) : null,
-                details ? link(dir) : null,
-                cls != null && cls >>> 8 == 0x0300 && "1".equals(sys.read(dir + "boot_vga")));
     }
 
     private String sysfsPath(String name) {
@@ -136,14 +140,13 @@ public final class DeviceScanner {
         return t.isEmpty() ? List.of() : List.of(t.split("\\s+"));
     }
 
-    private PciDevice.Link link(String dir) {
-        String speed = sys.read(dir + "current_link_speed");
-        String maxSpeed = sys.read(dir + "max_link_speed");
+    private static PciDevice.Link link(Sysfs.Dir d) {
+        String speed = d.read("current_link_speed");
+        String maxSpeed = d.read("max_link_speed");
         if (speed == null && maxSpeed == null) {
             return null;
         }
-        return new PciDevice.Link(speed, sys.readInt(dir + "current_link_width"), maxSpeed,
-                sys.readInt(dir + "max_link_width"));
+        return new PciDevice.Link(speed, d.readInt("current_link_width"), maxSpeed, d.readInt("max_link_width"));
     }
 
     /**

@@ -3,10 +3,14 @@ package org.pcipass.sysfs;
 import java.io.File;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Reads (and, for later plans, writes) files under one root directory: the sysfs tree, or the
@@ -45,13 +49,7 @@ public final class Sysfs {
     public String read(String rel) {
         byte[] buf = BUFFER.get();
         int n = readInto(rel, buf);
-        if (n < 0) {
-            return null;
-        }
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == 0)) {
-            n--;
-        }
-        return new String(buf, 0, n, StandardCharsets.UTF_8);
+        return n < 0 ? null : text(buf, n);
     }
 
     /** Reads a whole file of any size as text, or null when it cannot be read as a file. */
@@ -84,9 +82,102 @@ public final class Sysfs {
         }
     }
 
-    /** A hexadecimal attribute such as {@code 0x8086}, or null when unreadable or not hex. */
-    public Integer readHex(String rel) {
-        String s = read(rel);
+    /**
+     * The directory {@code rel}, held open so that its attribute files are opened relative to it
+     * ({@code openat}): the kernel walks the path to the directory once instead of once per file.
+     * Reads through it behave exactly as {@link #read}: null for what cannot be read as a file.
+     * Close it after use.
+     */
+    public Dir dir(String rel) {
+        String base = rel.endsWith("/") ? rel : rel + "/";
+        try {
+            java.nio.file.DirectoryStream<Path> stream = Files.newDirectoryStream(Paths.get(path(base)));
+            if (stream instanceof SecureDirectoryStream<Path> sds) {
+                return new Dir(base, sds);
+            }
+            stream.close(); // a platform without openat: path-based reads
+        } catch (IOException | RuntimeException e) {
+            // not a directory, or gone: every read then answers null, as path-based reads would
+        }
+        return new Dir(base, null);
+    }
+
+    /** An open directory of attribute files; see {@link Sysfs#dir}. */
+    public final class Dir implements AutoCloseable {
+        private static final java.util.Set<StandardOpenOption> READ = java.util.EnumSet.of(StandardOpenOption.READ);
+        private static final ThreadLocal<ByteBuffer> DIRECT = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(4096));
+
+        private final String base;
+        private final SecureDirectoryStream<Path> handle;
+
+        private Dir(String base, SecureDirectoryStream<Path> handle) {
+            this.base = base;
+            this.handle = handle;
+        }
+
+        /** The file's text without its trailing newline, or null. */
+        public String read(String name) {
+            byte[] buf = BUFFER.get();
+            int n = readInto(name, buf);
+            return n < 0 ? null : text(buf, n);
+        }
+
+        /** A hexadecimal attribute, or null. */
+        public Integer readHex(String name) {
+            return hex(read(name));
+        }
+
+        /** A decimal attribute, or null. */
+        public Integer readInt(String name) {
+            return decimal(read(name));
+        }
+
+        /** The first {@code max} bytes (fewer if the file is shorter), or null. */
+        public byte[] readBytes(String name, int max) {
+            byte[] buf = new byte[max];
+            int n = readInto(name, buf);
+            if (n < 0) {
+                return null;
+            }
+            return n == max ? buf : java.util.Arrays.copyOf(buf, n);
+        }
+
+        private int readInto(String name, byte[] buf) {
+            if (handle == null) {
+                return Sysfs.this.readInto(base + name, buf);
+            }
+            ByteBuffer bb = DIRECT.get();
+            bb.clear().limit(Math.min(buf.length, bb.capacity()));
+            // one read, as in Sysfs.readInto
+            try (SeekableByteChannel ch = handle.newByteChannel(Paths.get(name), READ)) {
+                int n = Math.max(ch.read(bb), 0);
+                bb.flip().get(buf, 0, n);
+                return n;
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (handle != null) {
+                try {
+                    handle.close();
+                } catch (IOException e) {
+                    // a read-only directory handle: nothing was written that could be lost
+                }
+            }
+        }
+    }
+
+    private static String text(byte[] buf, int n) {
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == 0)) {
+            n--;
+        }
+        return new String(buf, 0, n, StandardCharsets.UTF_8);
+    }
+
+    private static Integer hex(String s) {
         if (s == null) {
             return null;
         }
@@ -101,9 +192,7 @@ public final class Sysfs {
         }
     }
 
-    /** A decimal attribute, or null when unreadable or not a number. */
-    public Integer readInt(String rel) {
-        String s = read(rel);
+    private static Integer decimal(String s) {
         if (s == null) {
             return null;
         }
@@ -112,6 +201,16 @@ public final class Sysfs {
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    /** A hexadecimal attribute such as {@code 0x8086}, or null when unreadable or not hex. */
+    public Integer readHex(String rel) {
+        return hex(read(rel));
+    }
+
+    /** A decimal attribute, or null when unreadable or not a number. */
+    public Integer readInt(String rel) {
+        return decimal(read(rel));
     }
 
     /** The target of a symbolic link, or null when {@code rel} is not a link. */
