@@ -51,7 +51,7 @@ for arg in $(cat /proc/cmdline); do
   case "$arg" in pcipass.phase=*) phase="${arg#pcipass.phase=}" ;; esac
 done
 echo "real-kernel guest: running scenarios, phase $phase"
-chroot "$root" /bin/bash "$REPO/realkernel/scenarios.sh" /tmp/results "$REPO" "$phase" \
+chroot "$root" /bin/bash "$REPO/realkernel/scenarios.sh" /tmp/results "$REPO" "$phase" "$JAVA" "$CYCLES" \
   > "$root/tmp/results/scenarios.$phase.log" 2>&1
 echo "real-kernel guest: scenarios exited $?"
 off

@@ -3,7 +3,7 @@
 # 9p, and calls it): moves real devices with pcipass and writes down what pcipass said and what the
 # kernel shows afterwards. It judges nothing: RealKernelIT reads RESULTS and asserts.
 #
-#   scenarios.sh RESULTS REPO PHASE
+#   scenarios.sh RESULTS REPO PHASE JAVA CYCLES
 #
 # PHASE 1 (the first boot) runs every scenario and ends by persisting hides; PHASE 2 is the reboot
 # of the same machine that shows what the persisted configuration does.
@@ -13,6 +13,8 @@ set -u
 results="$1"
 repo="$2"
 phase="${3:-1}"
+java_bin="${4:-java}"     # the JDK that runs Maven on the host (realkernel/stage.sh)
+cycles="${5:-20}"         # scenario f's hide/unhide cycles (PCIPASS_REAL_KERNEL_CYCLES on the host)
 facts="$results/facts"
 [ "$phase" = 1 ] && : > "$facts"
 export PCIPASS_STATE_DIR=/run/pcipass
@@ -24,11 +26,11 @@ devices=/sys/bus/pci/devices
 # below, a class-data archive: a JVM starts in seconds under TCG)
 jvm=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xms256m -Xmn160m)
 pcipass() {
-  java "${jvm[@]}" -jar "$repo/target/pcipass.jar" "$@"
+  "$java_bin" "${jvm[@]}" -jar "$repo/target/pcipass.jar" "$@"
 }
 # the same in place of the calling (sub)shell, so that a background job's pid is the JVM's
 pcipass_exec() {
-  exec java "${jvm[@]}" -jar "$repo/target/pcipass.jar" "$@"
+  exec "$java_bin" "${jvm[@]}" -jar "$repo/target/pcipass.jar" "$@"
 }
 
 fact() { echo "$1=$2" >> "$facts"; }
@@ -48,7 +50,7 @@ run() {
 }
 
 driver_of() { local d; d="$(readlink "$devices/$1/driver" 2>/dev/null)" && basename "$d" || echo "-"; }
-group_of() { basename "$(readlink "$devices/$1/iommu_group")"; }
+group_of() { local g; g="$(readlink "$devices/$1/iommu_group")" && basename "$g"; }
 netifs_of() { ls "$devices/$1/net" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
 # the PCI function whose network interface has this MAC address
 by_mac() {
@@ -65,7 +67,9 @@ record() {
   local key="$1" dev="$2"
   fact "$key.driver" "$(driver_of "$dev")"
   fact "$key.netifs" "$(netifs_of "$dev")"
-  if [ -e "/dev/vfio/$(group_of "$dev")" ]; then fact "$key.vfio-node" yes; else fact "$key.vfio-node" no; fi
+  local g
+  g="$(group_of "$dev")"
+  if [ -n "$g" ] && [ -c "/dev/vfio/$g" ]; then fact "$key.vfio-node" yes; else fact "$key.vfio-node" no; fi
 }
 
 # the persisted state of scenario h, kept on the results share across the reboot: pcipass's state
@@ -126,7 +130,7 @@ done
 # listing, lacks the JSON tree model that plans and the journal use), made by a dry run that
 # changes nothing. Start-up only: no scenario depends on it.
 t0=$(now_ms)
-java "${jvm[@]}" -XX:ArchiveClassesAtExit=/tmp/pcipass.jsa -Xshare:auto -jar "$repo/target/pcipass.jar" \
+"$java_bin" "${jvm[@]}" -XX:ArchiveClassesAtExit=/tmp/pcipass.jsa -Xshare:auto -jar "$repo/target/pcipass.jar" \
   hide "$A" --driver vfio-pci --dry-run --json > /dev/null 2> "$results/archive.err"
 fact archive.ms $(( $(now_ms) - t0 ))
 [ -f /tmp/pcipass.jsa ] && jvm+=(-XX:SharedArchiveFile=/tmp/pcipass.jsa -Xshare:auto)
@@ -164,6 +168,7 @@ record b.nvme-returned "$NVME"
 fact b.nvme-returned.controller "$(ls "$devices/$NVME/nvme" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 
 # --- c. the e1000 shares its group with the rtl8139 behind the PCIe-to-PCI bridge ---
+fact c.before-bridge.driver "$(driver_of "$BRIDGE")"
 run hide-e1000 pcipass hide "$E1000" --driver vfio-pci
 record c.refused-e1000 "$E1000"
 record c.refused-rtl "$RTL"
@@ -213,21 +218,20 @@ record e.recovered-s "$S"
 run list-after-recover pcipass list --json
 
 # --- f. hide/unhide cycles of one device ---
-cycles="${PCIPASS_REAL_KERNEL_CYCLES:-20}"
 fact f.cycles "$cycles"
 failed=0
 for c in $(seq 1 "$cycles"); do
   t0=$(now_ms)
-  pcipass hide "$A" --driver vfio-pci > "$results/cycle.out" 2> "$results/cycle.err"
+  pcipass hide "$A" --driver vfio-pci > "$results/cycle-hide.out" 2> "$results/cycle-hide.err"
   h=$?
   hd="$(driver_of "$A")"
-  pcipass unhide "$A" > "$results/cycle.out" 2> "$results/cycle.err"
+  pcipass unhide "$A" > "$results/cycle-unhide.out" 2> "$results/cycle-unhide.err"
   u=$?
   ud="$(driver_of "$A")"
   fact "f.$c.ms" $(( $(now_ms) - t0 ))
   if [ "$h" != 0 ] || [ "$u" != 0 ] || [ "$hd" != vfio-pci ] || [ "$ud" != e1000e ]; then
     failed=$((failed + 1))
-    fact "f.$c.failure" "hide exit $h driver $hd, unhide exit $u driver $ud: $(tr '\n' ' ' < "$results/cycle.err")"
+    fact "f.$c.failure" "hide exit $h driver $hd ($(tr '\n' ' ' < "$results/cycle-hide.err")), unhide exit $u driver $ud ($(tr '\n' ' ' < "$results/cycle-unhide.err"))"
   fi
 done
 fact f.failed "$failed"

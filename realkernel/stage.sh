@@ -9,7 +9,9 @@
 #
 # Needs: apt-get (to download the kernel package once; cached in .cache/kernel), dpkg-deb, depmod and
 # modprobe (kmod), cpio, gzip, busybox (busybox-static), qemu-system-x86_64, and target/pcipass.jar
-# (mvn package). PCIPASS_REAL_KERNEL_TIMEOUT (seconds, default 300: the issue's bound for the stage) bounds the guest's run.
+# (mvn package). PCIPASS_REAL_KERNEL_TIMEOUT (seconds from the first boot, default 480) bounds the
+# guest's run: a safety net; both boots take 3.5-4 minutes on two cores (the target is under 5).
+# PCIPASS_REAL_KERNEL_CYCLES (default 20) sets scenario f's hide/unhide cycles.
 # Exit 0 when the guest ran the scenarios to their end (whatever they found); 3 when something it
 # needs is missing (a tool, the jar, a kernel package); 1 otherwise, with the guest's console log and
 # the scenarios' progress on stderr. The guest is powered off in every case.
@@ -18,7 +20,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 out="$(mkdir -p "${1:-$repo/target/real-kernel}" && cd "${1:-$repo/target/real-kernel}" && pwd)"
 cache="$repo/.cache/kernel"
-timeout_s="${PCIPASS_REAL_KERNEL_TIMEOUT:-300}"
+timeout_s="${PCIPASS_REAL_KERNEL_TIMEOUT:-480}"
 jar="$repo/target/pcipass.jar"
 
 export PATH="$PATH:/usr/sbin:/sbin"   # depmod and modprobe, for a caller whose PATH lacks them
@@ -43,6 +45,13 @@ case "$(LC_ALL=C ldd "$busybox_bin" 2>&1 || true)" in *"not a dynamic executable
   || missing "$busybox_bin is not statically linked (install busybox-static)"
 
 # --- 1. the kernel: the package linux-image-amd64 depends on, for this machine's Debian release ---
+newest_cached() { ls -1 "$cache" 2>/dev/null | grep -v '\.part$' | sort -V | tail -n 1 || true; }
+# downloads $pkg into $kdir.part
+download() {
+  rm -rf "$kdir.part"
+  mkdir -p "$kdir.part"
+  (cd "$kdir.part" && apt-get download -qq "$pkg" 2>"$out/apt.log")
+}
 kernel_package() {
   apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
 }
@@ -54,23 +63,41 @@ if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
 fi
 if [ -z "$pkg" ]; then
   # offline: the newest kernel already in the cache
-  pkg="$(ls -1 "$cache" 2>/dev/null | sort -V | tail -n 1 || true)"
+  pkg="$(newest_cached)"
   [ -n "$pkg" ] && [ -f "$cache/$pkg/ok" ] || missing "no linux-image-*-amd64 package known to apt and none cached in $cache"
   say "apt knows no kernel package; using the cached $pkg"
 fi
 kdir="$cache/$pkg"
 if [ ! -f "$kdir/ok" ]; then
   say "downloading $pkg"
-  rm -rf "$kdir" "$kdir.part"
-  mkdir -p "$kdir.part"
-  (cd "$kdir.part" && apt-get download -qq "$pkg" 2>/dev/null) || missing "apt-get download $pkg failed"
+  rm -rf "$kdir"
+  if ! download && [ "$(id -u)" = 0 ]; then
+    # package lists older than the archive name a kernel it has dropped: update them, ask again
+    say "apt-get download $pkg failed ($(tr '\n' ' ' < "$out/apt.log")); apt-get update and retry"
+    rm -rf "$kdir.part"
+    apt-get update -qq >&2 || true
+    pkg="$(kernel_package || true)"
+    kdir="$cache/${pkg:-none}"
+    if [ -n "$pkg" ] && [ ! -f "$kdir/ok" ]; then download || true; fi
+  fi
+  if [ ! -f "$kdir/ok" ] && ! ls "$kdir.part"/*.deb >/dev/null 2>&1; then
+    rm -rf "$kdir.part"
+    cached="$(newest_cached)"
+    [ -n "$cached" ] && [ -f "$cache/$cached/ok" ] \
+      || missing "apt-get download ${pkg:-linux-image-*-amd64} failed: $(tr '\n' ' ' < "$out/apt.log"); no kernel cached in $cache"
+    say "the download failed; using the cached $cached"
+    pkg="$cached"
+    kdir="$cache/$pkg"
+  fi
+fi
+if [ ! -f "$kdir/ok" ]; then
   dpkg-deb -x "$kdir.part"/*.deb "$kdir.part/root"
   rm -f "$kdir.part"/*.deb
   mv "$kdir.part" "$kdir"
   # older kernels of this cache are not needed any more
   find "$cache" -mindepth 1 -maxdepth 1 ! -name "$pkg" -exec rm -rf {} +
 fi
-release="$(ls -1 "$kdir/root/lib/modules" | head -n 1)"
+release="$(ls -1 "$kdir/root/lib/modules" 2>/dev/null | head -n 1 || true)"
 [ -n "$release" ] || die "no module tree in $kdir/root/lib/modules"
 if [ ! -f "$kdir/ok" ]; then
   depmod -b "$kdir/root" "$release"
@@ -93,11 +120,18 @@ while read -r ko; do
   basename "$ko" >> "$out/initramfs/modules/order"
 done < "$out/initramfs/modules/order.paths"
 rm "$out/initramfs/modules/order.paths"
-cat > "$out/initramfs/stage.env" <<EOF
-REPO='$repo'
-MODULES='$modules'
-RELEASE='$release'
-EOF
+# the JDK that runs this script (Maven's, from JAVA_HOME or PATH) is the one the guest uses
+java_bin="${JAVA_HOME:+$JAVA_HOME/bin/java}"
+[ -n "$java_bin" ] && [ -x "$java_bin" ] || java_bin="$(command -v java || true)"
+[ -n "$java_bin" ] || missing "no java on PATH and no JAVA_HOME"
+java_bin="$(readlink -f "$java_bin")"
+{
+  printf 'REPO=%q\n' "$repo"
+  printf 'MODULES=%q\n' "$modules"
+  printf 'RELEASE=%q\n' "$release"
+  printf 'JAVA=%q\n' "$java_bin"
+  printf 'CYCLES=%q\n' "${PCIPASS_REAL_KERNEL_CYCLES:-20}"
+} > "$out/initramfs/stage.env"
 (cd "$out/initramfs" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out/initramfs.gz"
 
 # --- 3. the machine ---

@@ -75,8 +75,9 @@ public final class DeviceScanner {
     /*
      * No directory listing: listing a device directory costs more than the few failed opens and
      * readlinks of the attributes a device may lack (driver, iommu_group, physfn, sriov_numvfs).
-     * Attribute files are opened relative to the device's directory, held open (openat): one path
-     * walk per device instead of one per file.
+     * Attribute files are opened relative to the device's directory, held open (openat): the path to
+     * it is walked once per device instead of once per file (links — driver, physfn, iommu_group,
+     * virtfnN — are still read by path).
      */
     PciDevice scanOne(PciAddress address, String name, boolean details) {
         String dir = DEVICES + name + "/";

@@ -132,7 +132,7 @@ public final class Sysfs {
             return decimal(read(name));
         }
 
-        /** The first {@code max} bytes (fewer if the file is shorter), or null. */
+        /** The first {@code max} bytes, at most 4096 (fewer if the file is shorter), or null. */
         public byte[] readBytes(String name, int max) {
             byte[] buf = new byte[max];
             int n = readInto(name, buf);

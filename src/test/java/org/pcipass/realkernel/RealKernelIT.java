@@ -26,7 +26,8 @@ import org.pcipass.testing.LspciAgreement;
  * pcipass on a real Linux kernel: {@code realkernel/stage.sh} boots this Debian release's kernel under
  * QEMU (TCG) with an emulated Intel IOMMU, e1000e, e1000, rtl8139, NVMe and virtio devices behind
  * root ports, a PCIe switch and a PCIe-to-PCI bridge, and runs {@code realkernel/scenarios.sh} there
- * once; each test here judges one scenario from what the guest wrote down: pcipass's output and exit
+ * in two boots of the same machine (the second shows what {@code --persist} does across a reboot);
+ * each test here judges one scenario from what the guest wrote down: pcipass's output and exit
  * codes, and the kernel's own sysfs read by the guest's shell, not by pcipass.
  *
  * <p>Needs qemu-system-x86_64, busybox-static, kmod and cpio (./test installs them as root with apt)
@@ -148,14 +149,15 @@ class RealKernelIT {
         assertThat(kernel.values()).contains(new TreeSet<>(List.of(dev("MF0"), dev("MF1"))));
     }
 
-    /** a: check on a KVM guest with an IOMMU. */
+    /** check on a real kernel with an emulated IOMMU (no /dev/kvm under TCG: the hypervisor line warns). */
     @Test
     void checkSeesTheIommuAndTheStubDrivers() throws IOException {
         JsonNode check = JSON.readTree(text("check.out"));
         Map<String, String> status = new LinkedHashMap<>();
         check.forEach(c -> status.put(c.get("name").asText(), c.get("status").asText()));
-        assertThat(status).as(text("check.out")).containsValue("PASS");
-        assertThat(check.toString()).doesNotContain("\"FAIL\"");
+        assertThat(status).as(text("check.out")).containsEntry("iommu", "PASS")
+                .containsEntry("stub vfio-pci", "PASS").containsEntry("stub pci-stub", "PASS")
+                .containsEntry("hypervisor", "WARN").doesNotContainValue("FAIL");
         assertThat(exit("check")).isZero();
     }
 
@@ -165,6 +167,7 @@ class RealKernelIT {
         String before = fact("b.before.netifs");
         assertThat(fact("b.before.driver")).isEqualTo("e1000e");
         assertThat(before).as("the e1000e's network interface before").isNotEmpty();
+        assertThat(fact("b.before.vfio-node")).as("no /dev/vfio node before").isEqualTo("no");
         assertThat(exit("hide-vfio-pci")).as(text("hide-vfio-pci.err")).isZero();
         assertThat(fact("b.hidden-vfio-pci.driver")).isEqualTo("vfio-pci");
         assertThat(fact("b.hidden-vfio-pci.vfio-node")).as("/dev/vfio/GROUP").isEqualTo("yes");
@@ -252,8 +255,9 @@ class RealKernelIT {
         assertThat(fact("c.hidden-e1000.driver")).isEqualTo("vfio-pci");
         assertThat(fact("c.hidden-rtl.driver")).isEqualTo("vfio-pci");
         assertThat(fact("c.hidden-e1000.vfio-node")).isEqualTo("yes");
-        assertThat(fact("c.hidden-bridge.driver")).as("the PCIe-to-PCI bridge has no driver and keeps none")
-                .isEqualTo("-");
+        String bridge = fact("c.before-bridge.driver");
+        assertThat(fact("c.hidden-bridge.driver")).as("the PCIe-to-PCI bridge keeps its driver (or none)")
+                .isEqualTo(bridge);
         assertThat(text("hide-e1000-group.out")).doesNotContain(dev("BRIDGE"));
         // their modules were unloaded while they were hidden: unhide loads them, and they take the devices
         assertThat(exit("rmmod-originals")).as(text("rmmod-originals.err")).isZero();
@@ -263,7 +267,7 @@ class RealKernelIT {
         assertThat(fact("c.returned-rtl.driver")).isEqualTo("8139cp");
         assertThat(fact("c.returned-e1000.netifs")).isNotEmpty();
         assertThat(fact("c.returned-rtl.netifs")).isNotEmpty();
-        assertThat(fact("c.returned-bridge.driver")).isEqualTo("-");
+        assertThat(fact("c.returned-bridge.driver")).isEqualTo(bridge);
     }
 
     /** d. */
@@ -272,7 +276,7 @@ class RealKernelIT {
         String root = dev("ROOT9P");
         JsonNode show = json("show-root");
         assertThat(show.get("verdict").asText()).isEqualTo("host-critical");
-        assertThat(show.get("reasons").toString()).contains("/");
+        assertThat(show.get("reasons").toString()).contains("root filesystem (/)");
         for (String step : List.of("hide-root", "hide-root-force")) {
             assertThat(exit(step)).as(text(step + ".err")).isEqualTo(3);
             assertThat(text(step + ".err")).contains(root);
@@ -292,7 +296,8 @@ class RealKernelIT {
                 text("crash-hide.err")).isEqualTo("yes");
         assertThat(Integer.parseInt(fact("e.pause-after"))).isPositive()
                 .isLessThan(Integer.parseInt(fact("e.steps")));
-        assertThat(fact("e.killed-command")).as("the process killed was the JVM").startsWith("java ");
+        assertThat(fact("e.killed-command")).as("the process killed was the JVM running the hide")
+                .matches("(\\S*/)?java .*-jar \\S*pcipass\\.jar hide .*");
         assertThat(fact("e.hide-exit")).as("killed by SIGKILL").isEqualTo("137");
         // killed half-way: the first device moved, the second not yet
         assertThat(fact("e.killed-a.driver")).isEqualTo("vfio-pci");
@@ -326,9 +331,11 @@ class RealKernelIT {
         assertThat(fact("f.failed")).isEqualTo("0");
         assertThat(fact("f.after.driver")).isEqualTo("e1000e");
         ms.sort(null);
+        String seconds = readStageSeconds();
         System.out.printf("real-kernel benchmark: %d hide/unhide cycles under TCG, median %d ms per cycle"
-                + " (min %d, max %d); guest run %s s%n", cycles, ms.get(ms.size() / 2), ms.get(0),
-                ms.get(ms.size() - 1), facts.getOrDefault("stage.seconds", readStageSeconds()));
+                + " (min %d, max %d); both boots with every scenario %s s (target: under 300 s%s)%n", cycles,
+                ms.get(ms.size() / 2), ms.get(0), ms.get(ms.size() - 1), seconds,
+                seconds.matches("\\d+") && Integer.parseInt(seconds) >= 300 ? ", NOT met" : "");
     }
 
     private static String readStageSeconds() {
