@@ -1,8 +1,5 @@
 package org.pcipass.apply;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -49,18 +46,22 @@ public final class Journal implements AutoCloseable {
     /** Starts the journal of {@code plan}: nothing has been done yet. */
     public static Journal begin(Path stateDir, Plan plan) {
         Path file = path(stateDir);
-        ObjectNode head = PlanJson.MAPPER.createObjectNode();
-        head.put("version", 1).put("pid", ProcessHandle.current().pid()).put("command", plan.command());
-        head.set("steps", PlanJson.steps(plan.steps()));
-        ArrayNode before = head.putArray("before");
+        Map<String, Object> head = JsonTree.object();
+        head.put("version", 1);
+        head.put("pid", ProcessHandle.current().pid());
+        head.put("command", plan.command());
+        head.put("steps", PlanJson.steps(plan.steps()));
+        List<Object> before = new ArrayList<>();
         plan.before().values().forEach(d -> before.add(PlanJson.state(d)));
-        ArrayNode after = head.putArray("hiddenAfter");
+        head.put("before", before);
+        List<Object> after = new ArrayList<>();
         plan.hiddenAfter().values().forEach(h -> after.add(PlanJson.hidden(h)));
+        head.put("hiddenAfter", after);
         try {
             Files.createDirectories(stateDir);
             FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             Journal j = new Journal(file, ch);
-            j.append(head.toString());
+            j.append(JsonTree.compact(head));
             org.pcipass.store.StateFiles.syncDirectory(stateDir);
             return j;
         } catch (java.nio.file.FileAlreadyExistsException e) {
@@ -137,20 +138,24 @@ public final class Journal implements AutoCloseable {
             throw garbled(file, e.getMessage());
         }
         try {
-            JsonNode head = PlanJson.MAPPER.readTree(lines.get(0));
+            Object first = JsonTree.parse(lines.get(0));
+            if (!(first instanceof Map<?, ?>)) {
+                throw new IllegalArgumentException("line 1 is not a plan");
+            }
+            Map<String, Object> head = JsonTree.asObject(first, "line 1");
             List<Step> steps = new ArrayList<>();
-            head.path("steps").forEach(n -> steps.add(PlanJson.step(n)));
+            JsonTree.list(head, "steps").forEach(n -> steps.add(PlanJson.step(n)));
             Map<PciAddress, DeviceState> before = new LinkedHashMap<>();
-            head.path("before").forEach(n -> {
+            JsonTree.list(head, "before").forEach(n -> {
                 DeviceState d = PlanJson.state(n);
                 before.put(d.address(), d);
             });
             Map<PciAddress, HiddenDevice> after = new TreeMap<>();
-            head.path("hiddenAfter").forEach(n -> {
+            JsonTree.list(head, "hiddenAfter").forEach(n -> {
                 HiddenDevice h = PlanJson.hidden(n);
                 after.put(h.address(), h);
             });
-            if (!head.has("command") || !head.has("steps")) {
+            if (!head.containsKey("command") || !head.containsKey("steps")) {
                 throw new IllegalArgumentException("line 1 is not a plan");
             }
             int done = 0;
@@ -160,19 +165,20 @@ public final class Journal implements AutoCloseable {
                 if (l.isEmpty() && i == lines.size() - 1) {
                     continue;
                 }
-                JsonNode n;
+                Object parsed;
                 try {
-                    n = PlanJson.MAPPER.readTree(l);
+                    parsed = JsonTree.parse(l);
                 } catch (IOException e) {
                     if (i == lines.size() - 1) {
                         break; // a line cut by the crash itself: the step it names was not recorded
                     }
                     throw e;
                 }
-                if (n.has("start")) {
-                    started = Math.max(started, n.get("start").asInt() + 1);
-                } else if (n.has("done")) {
-                    done = Math.max(done, n.get("done").asInt() + 1);
+                Map<String, Object> n = parsed instanceof Map<?, ?> ? JsonTree.asObject(parsed, "line " + (i + 1)) : Map.of();
+                if (n.containsKey("start")) {
+                    started = Math.max(started, JsonTree.integer(n, "start") + 1);
+                } else if (n.containsKey("done")) {
+                    done = Math.max(done, JsonTree.integer(n, "done") + 1);
                 } else {
                     throw new IllegalArgumentException("line " + (i + 1) + " is neither start nor done");
                 }
@@ -180,7 +186,7 @@ public final class Journal implements AutoCloseable {
             if (done > steps.size() || started > steps.size()) {
                 throw new IllegalArgumentException("it counts more steps than its plan has");
             }
-            Plan plan = new Plan(head.get("command").asText(), steps, before, after, List.of());
+            Plan plan = new Plan(JsonTree.text(head, "command"), steps, before, after, List.of());
             return new Entry(plan, done, started);
         } catch (IOException | RuntimeException e) {
             throw garbled(file, e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""));

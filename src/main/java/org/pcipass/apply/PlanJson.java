@@ -1,11 +1,8 @@
 package org.pcipass.apply;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.pcipass.pci.PciAddress;
 import org.pcipass.plan.DeviceState;
 import org.pcipass.plan.HiddenDevice;
@@ -13,43 +10,46 @@ import org.pcipass.plan.Step;
 
 /** Plans, steps and records as JSON: DESIGN.md's step ops, used by --json output and the journal alike. */
 public final class PlanJson {
-    public static final ObjectMapper MAPPER = new ObjectMapper();
-
     private PlanJson() {}
 
-    public static ObjectNode step(Step s) {
-        ObjectNode n = MAPPER.createObjectNode().put("op", s.op());
+    public static Map<String, Object> step(Step s) {
+        Map<String, Object> n = JsonTree.object();
+        n.put("op", s.op());
         if (s instanceof Step.Write w) {
-            n.put("path", w.path()).put("value", w.value());
+            n.put("path", w.path());
+            n.put("value", w.value());
         } else if (s instanceof Step.ExpectDriver e) {
-            n.put("device", e.device().toString()).put("driver", e.driver());
+            n.put("device", e.device().toString());
+            n.put("driver", e.driver());
         } else if (s instanceof Step.Edit e) {
-            n.put("file", e.file()).put("before", e.before()).put("after", e.after());
+            n.put("file", e.file());
+            n.put("before", e.before());
+            n.put("after", e.after());
         } else if (s instanceof Step.Run r) {
-            ArrayNode argv = n.putArray("argv");
-            r.argv().forEach(argv::add);
+            n.put("argv", new ArrayList<Object>(r.argv()));
         } else if (s instanceof Step.Wait w) {
             n.put("path", w.path());
         }
         return n;
     }
 
-    public static ArrayNode steps(List<Step> steps) {
-        ArrayNode a = MAPPER.createArrayNode();
+    public static List<Object> steps(List<Step> steps) {
+        List<Object> a = new ArrayList<>();
         steps.forEach(s -> a.add(step(s)));
         return a;
     }
 
     /** @throws IllegalArgumentException naming what is wrong */
-    public static Step step(JsonNode n) {
-        String op = text(n, "op");
+    public static Step step(Object json) {
+        Map<String, Object> n = JsonTree.asObject(json, "a step");
+        String op = JsonTree.text(n, "op");
         return switch (op == null ? "" : op) {
             case "write" -> new Step.Write(required(n, "path"), required(n, "value"));
-            case "expect-driver" -> new Step.ExpectDriver(PciAddress.parse(required(n, "device")), text(n, "driver"));
-            case "edit" -> new Step.Edit(required(n, "file"), text(n, "before"), text(n, "after"));
+            case "expect-driver" -> new Step.ExpectDriver(PciAddress.parse(required(n, "device")), JsonTree.text(n, "driver"));
+            case "edit" -> new Step.Edit(required(n, "file"), JsonTree.text(n, "before"), JsonTree.text(n, "after"));
             case "run" -> {
                 List<String> argv = new ArrayList<>();
-                n.path("argv").forEach(x -> argv.add(x.asText()));
+                JsonTree.list(n, "argv").forEach(x -> argv.add(x == null ? "null" : String.valueOf(x)));
                 yield new Step.Run(argv);
             }
             case "wait" -> new Step.Wait(required(n, "path"));
@@ -57,34 +57,43 @@ public final class PlanJson {
         };
     }
 
-    public static ObjectNode state(DeviceState d) {
-        return MAPPER.createObjectNode().put("address", d.address().toString()).put("driver", d.driver())
-                .put("override", d.override()).put("module", d.module()).put("inPcibackSlots", d.inPcibackSlots());
+    public static Map<String, Object> state(DeviceState d) {
+        Map<String, Object> n = JsonTree.object();
+        n.put("address", d.address().toString());
+        n.put("driver", d.driver());
+        n.put("override", d.override());
+        n.put("module", d.module());
+        n.put("inPcibackSlots", d.inPcibackSlots());
+        return n;
     }
 
-    public static DeviceState state(JsonNode n) {
-        return new DeviceState(PciAddress.parse(required(n, "address")), text(n, "driver"), text(n, "override"),
-                text(n, "module"), n.path("inPcibackSlots").asBoolean(false));
+    public static DeviceState state(Object json) {
+        Map<String, Object> n = JsonTree.asObject(json, "a device state");
+        return new DeviceState(PciAddress.parse(required(n, "address")), JsonTree.text(n, "driver"),
+                JsonTree.text(n, "override"), JsonTree.text(n, "module"), JsonTree.bool(n, "inPcibackSlots", false));
     }
 
-    public static ObjectNode hidden(HiddenDevice h) {
-        return MAPPER.createObjectNode().put("address", h.address().toString()).put("stub", h.stub())
-                .put("originalDriver", h.originalDriver()).put("originalModule", h.originalModule())
-                .put("vendorId", h.vendorId()).put("deviceId", h.deviceId()).put("persisted", h.persisted());
+    public static Map<String, Object> hidden(HiddenDevice h) {
+        Map<String, Object> n = JsonTree.object();
+        n.put("address", h.address().toString());
+        n.put("stub", h.stub());
+        n.put("originalDriver", h.originalDriver());
+        n.put("originalModule", h.originalModule());
+        n.put("vendorId", h.vendorId());
+        n.put("deviceId", h.deviceId());
+        n.put("persisted", h.persisted());
+        return n;
     }
 
-    public static HiddenDevice hidden(JsonNode n) {
-        return new HiddenDevice(PciAddress.parse(required(n, "address")), required(n, "stub"), text(n, "originalDriver"),
-                text(n, "originalModule"), text(n, "vendorId"), text(n, "deviceId"), n.path("persisted").asBoolean(false));
+    public static HiddenDevice hidden(Object json) {
+        Map<String, Object> n = JsonTree.asObject(json, "a hidden device");
+        return new HiddenDevice(PciAddress.parse(required(n, "address")), required(n, "stub"),
+                JsonTree.text(n, "originalDriver"), JsonTree.text(n, "originalModule"), JsonTree.text(n, "vendorId"),
+                JsonTree.text(n, "deviceId"), JsonTree.bool(n, "persisted", false));
     }
 
-    static String text(JsonNode n, String field) {
-        JsonNode v = n.get(field);
-        return v == null || v.isNull() ? null : v.asText();
-    }
-
-    static String required(JsonNode n, String field) {
-        String v = text(n, field);
+    static String required(Map<String, Object> n, String field) {
+        String v = JsonTree.text(n, field);
         if (v == null) {
             throw new IllegalArgumentException("missing field '" + field + "'");
         }

@@ -1,7 +1,5 @@
 package org.pcipass.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,6 +9,7 @@ import org.pcipass.PcipassException;
 import org.pcipass.apply.Executor;
 import org.pcipass.apply.HostLock;
 import org.pcipass.apply.Journal;
+import org.pcipass.apply.JsonTree;
 import org.pcipass.apply.PlanJson;
 import org.pcipass.host.HostPaths;
 import org.pcipass.host.HostSnapshot;
@@ -130,15 +129,14 @@ final class Mutation {
 
     static void print(PrintStream out, Plan plan, boolean json, Executor.Outcome outcome, boolean dryRun, Sysfs sys) {
         if (json) {
-            ObjectNode root = PlanJson.MAPPER.createObjectNode();
-            root.set("steps", PlanJson.steps(plan.steps()));
+            java.util.Map<String, Object> root = JsonTree.object();
+            root.put("steps", PlanJson.steps(plan.steps()));
             if (outcome != null) {
                 root.put("result", outcome.result());
                 root.put("error", outcome.error());
             }
-            ArrayNode notes = root.putArray("notes");
-            plan.notes().forEach(notes::add);
-            out.println(root.toPrettyString());
+            root.put("notes", new java.util.ArrayList<Object>(plan.notes()));
+            out.println(JsonTree.pretty(root));
             return;
         }
         plan.notes().forEach(n -> out.println("note: " + n));

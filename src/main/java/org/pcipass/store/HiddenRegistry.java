@@ -1,14 +1,15 @@
 package org.pcipass.store;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.pcipass.PcipassException;
+import org.pcipass.apply.JsonTree;
 import org.pcipass.apply.PlanJson;
 import org.pcipass.pci.PciAddress;
 import org.pcipass.plan.HiddenDevice;
@@ -27,11 +28,11 @@ public final class HiddenRegistry {
         Path file = stateDir.resolve(FILE);
         Map<PciAddress, HiddenDevice> out = new TreeMap<>();
         try {
-            JsonNode root = PlanJson.MAPPER.readTree(Files.readString(file));
-            if (root == null || !root.path("hidden").isArray()) {
+            Object root = JsonTree.parse(Files.readString(file));
+            if (!(root instanceof Map<?, ?> m) || !(m.get("hidden") instanceof List<?> list)) {
                 throw new IllegalArgumentException("no 'hidden' array");
             }
-            for (JsonNode n : root.get("hidden")) {
+            for (Object n : list) {
                 HiddenDevice h = PlanJson.hidden(n);
                 out.put(h.address(), h);
             }
@@ -45,9 +46,12 @@ public final class HiddenRegistry {
     }
 
     public static void save(Path stateDir, Map<PciAddress, HiddenDevice> hidden) {
-        ArrayNode list = PlanJson.MAPPER.createArrayNode();
+        List<Object> list = new ArrayList<>();
         new TreeMap<>(hidden).values().forEach(h -> list.add(PlanJson.hidden(h)));
-        String text = PlanJson.MAPPER.createObjectNode().put("version", 1).set("hidden", list).toPrettyString();
+        Map<String, Object> root = JsonTree.object();
+        root.put("version", 1);
+        root.put("hidden", list);
+        String text = JsonTree.pretty(root);
         StateFiles.writeAtomically(stateDir.resolve(FILE), text + "\n");
     }
 }
