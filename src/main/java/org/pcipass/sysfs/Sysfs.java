@@ -64,11 +64,15 @@ public final class Sysfs {
     /** The first {@code max} bytes of a file (fewer if it is shorter), or null when unreadable. */
     public byte[] readBytes(String rel, int max) {
         byte[] buf = new byte[max];
-        int n = readInto(rel, buf);
+        return firstBytes(buf, readInto(rel, buf));
+    }
+
+    /** The first {@code n} bytes of {@code buf}, or null for a failed read ({@code n < 0}). */
+    private static byte[] firstBytes(byte[] buf, int n) {
         if (n < 0) {
             return null;
         }
-        return n == max ? buf : java.util.Arrays.copyOf(buf, n);
+        return n == buf.length ? buf : java.util.Arrays.copyOf(buf, n);
     }
 
     private int readInto(String rel, byte[] buf) {
@@ -135,11 +139,7 @@ public final class Sysfs {
         /** The first {@code max} bytes, at most 4096 (fewer if the file is shorter), or null. */
         public byte[] readBytes(String name, int max) {
             byte[] buf = new byte[max];
-            int n = readInto(name, buf);
-            if (n < 0) {
-                return null;
-            }
-            return n == max ? buf : java.util.Arrays.copyOf(buf, n);
+            return firstBytes(buf, readInto(name, buf));
         }
 
         private int readInto(String name, byte[] buf) {
