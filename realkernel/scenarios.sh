@@ -155,6 +155,7 @@ record b.before "$A"
 for stub in vfio-pci pci-stub; do
   run "hide-$stub" pcipass hide "$A" --driver "$stub"
   record "b.hidden-$stub" "$A"
+  run "show-hidden-$stub" pcipass show "$A" --json
   run "unhide-$stub" pcipass unhide "$A"
   record "b.returned-$stub" "$A"
 done

@@ -172,6 +172,8 @@ class RealKernelIT {
         assertThat(fact("b.hidden-vfio-pci.driver")).isEqualTo("vfio-pci");
         assertThat(fact("b.hidden-vfio-pci.vfio-node")).as("/dev/vfio/GROUP").isEqualTo("yes");
         assertThat(fact("b.hidden-vfio-pci.netifs")).as("no interface while hidden").isEmpty();
+        assertThat(json("show-hidden-vfio-pci").get("verdict").asText()).as("on vfio-pci in a viable group")
+                .isEqualTo("ready");
         assertThat(exit("unhide-vfio-pci")).as(text("unhide-vfio-pci.err")).isZero();
         assertThat(fact("b.returned-vfio-pci.driver")).isEqualTo("e1000e");
         assertThat(fact("b.returned-vfio-pci.netifs")).as("an interface again").isNotEmpty();
@@ -184,6 +186,8 @@ class RealKernelIT {
         assertThat(exit("hide-pci-stub")).as(text("hide-pci-stub.err")).isZero();
         assertThat(fact("b.hidden-pci-stub.driver")).isEqualTo("pci-stub");
         assertThat(fact("b.hidden-pci-stub.netifs")).isEmpty();
+        assertThat(json("show-hidden-pci-stub").get("verdict").asText()).as("hidden, but not ready for KVM")
+                .isNotEqualTo("ready");
         assertThat(exit("unhide-pci-stub")).as(text("unhide-pci-stub.err")).isZero();
         assertThat(fact("b.returned-pci-stub.driver")).isEqualTo("e1000e");
         assertThat(fact("b.returned-pci-stub.netifs")).isNotEmpty();
