@@ -134,6 +134,22 @@ public record PciAddress(long domain, int bus, int slot, int function) implement
         return h.length() >= digits ? h : "0000".substring(0, digits - h.length()) + h;
     }
 
+    /*
+     * equals and hashCode written out: a record's generated ones go through invokedynamic and method
+     * handles, which a listing calls tens of thousands of times (map keys) and the JVM then spins
+     * dozens of LambdaForm classes at run time for.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PciAddress a && a.domain == domain && a.bus == bus && a.slot == slot
+                && a.function == function;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(domain) * 31 * 256 * 32 * 8 + (bus << 8 | slot << 3 | function);
+    }
+
     @Override
     public int compareTo(PciAddress o) {
         int c = Long.compare(domain, o.domain);
