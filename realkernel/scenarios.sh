@@ -25,12 +25,13 @@ devices=/sys/bus/pci/devices
 # pcipass as the host's JDK runs its jar, with the options of the ./pcipass wrapper (and, once made
 # below, a class-data archive: a JVM starts in seconds under TCG)
 jvm=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xms256m -Xmn160m)
+jar="$repo/target/pcipass.jar"
 pcipass() {
-  "$java_bin" "${jvm[@]}" -jar "$repo/target/pcipass.jar" "$@"
+  "$java_bin" "${jvm[@]}" -jar "$jar" "$@"
 }
 # the same in place of the calling (sub)shell, so that a background job's pid is the JVM's
 pcipass_exec() {
-  exec "$java_bin" "${jvm[@]}" -jar "$repo/target/pcipass.jar" "$@"
+  exec "$java_bin" "${jvm[@]}" -jar "$jar" "$@"
 }
 
 fact() { echo "$1=$2" >> "$facts"; }
@@ -130,7 +131,7 @@ done
 # listing, lacks the JSON tree model that plans and the journal use), made by a dry run that
 # changes nothing. Start-up only: no scenario depends on it.
 t0=$(now_ms)
-"$java_bin" "${jvm[@]}" -XX:ArchiveClassesAtExit=/tmp/pcipass.jsa -Xshare:auto -jar "$repo/target/pcipass.jar" \
+"$java_bin" "${jvm[@]}" -XX:ArchiveClassesAtExit=/tmp/pcipass.jsa -Xshare:auto -jar "$jar" \
   hide "$A" --driver vfio-pci --dry-run --json > /dev/null 2> "$results/archive.err"
 fact archive.ms $(( $(now_ms) - t0 ))
 [ -f /tmp/pcipass.jsa ] && jvm+=(-XX:SharedArchiveFile=/tmp/pcipass.jsa -Xshare:auto)

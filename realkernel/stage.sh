@@ -45,64 +45,49 @@ case "$(LC_ALL=C ldd "$busybox_bin" 2>&1 || true)" in *"not a dynamic executable
   || missing "$busybox_bin is not statically linked (install busybox-static)"
 
 # --- 1. the kernel: the package linux-image-amd64 depends on, for this machine's Debian release ---
-newest_cached() { ls -1 "$cache" 2>/dev/null | grep -v '\.part$' | sort -V | tail -n 1 || true; }
-# downloads $pkg into $kdir.part
-download() {
-  rm -rf "$kdir.part"
-  mkdir -p "$kdir.part"
-  (cd "$kdir.part" && apt-get download -qq "$pkg" 2>"$out/apt.log")
-}
 kernel_package() {
   apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
 }
+cached() { [ -n "$pkg" ] && [ -f "$cache/$pkg/ok" ]; }
+# downloads $pkg into $cache/$pkg.part; apt's complaint goes to $out/apt.log
+download() {
+  [ -n "$pkg" ] || return 1
+  say "downloading $pkg"
+  rm -rf "$cache/$pkg" "$cache/$pkg.part"
+  mkdir -p "$cache/$pkg.part"
+  (cd "$cache/$pkg.part" && apt-get download -qq "$pkg" 2>"$out/apt.log")
+}
+: > "$out/apt.log"
 pkg="$(kernel_package || true)"
-if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
-  say "apt-get update (no linux-image-amd64 in the package lists)"
+if ! cached && ! download && [ "$(id -u)" = 0 ]; then
+  # package lists that are missing, or older than the archive (naming a kernel it has dropped):
+  # update them and ask again
+  if [ -n "$pkg" ]; then why="apt-get download $pkg failed: $(tr '\n' ' ' < "$out/apt.log")"; else why="apt knows no linux-image-amd64"; fi
+  say "$why; apt-get update and retry"
   apt-get update -qq >&2 || true
   pkg="$(kernel_package || true)"
+  cached || download || true
 fi
-if [ -z "$pkg" ]; then
-  # offline: the newest kernel already in the cache
-  pkg="$(newest_cached)"
-  [ -n "$pkg" ] && [ -f "$cache/$pkg/ok" ] || missing "no linux-image-*-amd64 package known to apt and none cached in $cache"
-  say "apt knows no kernel package; using the cached $pkg"
+if ! cached && ! ls "$cache/${pkg:-none}.part"/*.deb >/dev/null 2>&1; then
+  # offline, or the archive refused: the newest kernel already in the cache
+  rm -rf "$cache"/*.part
+  pkg="$(cd "$cache" 2>/dev/null && ls -1d -- */ok 2>/dev/null | sort -V | tail -n 1 | cut -d/ -f1 || true)"
+  cached || missing "no linux-image-*-amd64 package could be downloaded ($(tr '\n' ' ' < "$out/apt.log")) and none is cached in $cache"
+  say "using the cached $pkg"
 fi
 kdir="$cache/$pkg"
-if [ ! -f "$kdir/ok" ]; then
-  say "downloading $pkg"
-  rm -rf "$kdir"
-  if ! download && [ "$(id -u)" = 0 ]; then
-    # package lists older than the archive name a kernel it has dropped: update them, ask again
-    say "apt-get download $pkg failed ($(tr '\n' ' ' < "$out/apt.log")); apt-get update and retry"
-    rm -rf "$kdir.part"
-    apt-get update -qq >&2 || true
-    pkg="$(kernel_package || true)"
-    kdir="$cache/${pkg:-none}"
-    if [ -n "$pkg" ] && [ ! -f "$kdir/ok" ]; then download || true; fi
-  fi
-  if [ ! -f "$kdir/ok" ] && ! ls "$kdir.part"/*.deb >/dev/null 2>&1; then
-    rm -rf "$kdir.part"
-    cached="$(newest_cached)"
-    [ -n "$cached" ] && [ -f "$cache/$cached/ok" ] \
-      || missing "apt-get download ${pkg:-linux-image-*-amd64} failed: $(tr '\n' ' ' < "$out/apt.log"); no kernel cached in $cache"
-    say "the download failed; using the cached $cached"
-    pkg="$cached"
-    kdir="$cache/$pkg"
-  fi
-fi
-if [ ! -f "$kdir/ok" ]; then
+if ! cached; then
   dpkg-deb -x "$kdir.part"/*.deb "$kdir.part/root"
   rm -f "$kdir.part"/*.deb
+  release="$(ls -1 "$kdir.part/root/lib/modules" 2>/dev/null | head -n 1 || true)"
+  [ -n "$release" ] || die "no module tree in $pkg (lib/modules)"
+  depmod -b "$kdir.part/root" "$release"
   mv "$kdir.part" "$kdir"
+  touch "$kdir/ok"
   # older kernels of this cache are not needed any more
   find "$cache" -mindepth 1 -maxdepth 1 ! -name "$pkg" -exec rm -rf {} +
 fi
-release="$(ls -1 "$kdir/root/lib/modules" 2>/dev/null | head -n 1 || true)"
-[ -n "$release" ] || die "no module tree in $kdir/root/lib/modules"
-if [ ! -f "$kdir/ok" ]; then
-  depmod -b "$kdir/root" "$release"
-  touch "$kdir/ok"
-fi
+release="$(ls -1 "$kdir/root/lib/modules" | head -n 1)"
 vmlinuz="$kdir/root/boot/vmlinuz-$release"
 modules="$kdir/root/lib/modules"
 

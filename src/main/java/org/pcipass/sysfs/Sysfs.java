@@ -48,8 +48,7 @@ public final class Sysfs {
     /** The file's text without its trailing newline, or null when it cannot be read as a file. */
     public String read(String rel) {
         byte[] buf = BUFFER.get();
-        int n = readInto(rel, buf);
-        return n < 0 ? null : text(buf, n);
+        return text(buf, readInto(rel, buf));
     }
 
     /** Reads a whole file of any size as text, or null when it cannot be read as a file. */
@@ -122,8 +121,7 @@ public final class Sysfs {
         /** The file's text without its trailing newline, or null. */
         public String read(String name) {
             byte[] buf = BUFFER.get();
-            int n = readInto(name, buf);
-            return n < 0 ? null : text(buf, n);
+            return text(buf, readInto(name, buf));
         }
 
         /** A hexadecimal attribute, or null. */
@@ -170,7 +168,11 @@ public final class Sysfs {
         }
     }
 
+    /** The first {@code n} bytes as text without trailing newlines or NULs; null for a failed read ({@code n < 0}). */
     private static String text(byte[] buf, int n) {
+        if (n < 0) {
+            return null;
+        }
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == 0)) {
             n--;
         }
