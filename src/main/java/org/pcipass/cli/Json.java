@@ -192,8 +192,14 @@ final class Json {
         if (v == null) {
             return null;
         }
-        String h = Integer.toHexString(v);
-        return h.length() >= digits ? h : "00000000".substring(0, digits - h.length()) + h;
+        int n = Math.max(digits, 8 - Integer.numberOfLeadingZeros(v | 1) / 4);
+        char[] out = new char[n];
+        int x = v;
+        for (int k = n - 1; k >= 0; k--) {
+            out[k] = Character.forDigit(x & 0xf, 16);
+            x >>>= 4;
+        }
+        return new String(out);
     }
 
     private void string(String field, String v) throws IOException {

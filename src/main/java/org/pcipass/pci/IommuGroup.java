@@ -8,6 +8,18 @@ public record IommuGroup(int id, List<PciAddress> members) {
         if (id < 0) {
             throw new IllegalArgumentException("IOMMU group id must not be negative: " + id);
         }
-        members = members.stream().sorted().toList();
+        members = sorted(members);
+    }
+
+    /** An unmodifiable copy in address order; without a stream, as thousands of groups are made per listing. */
+    private static List<PciAddress> sorted(List<PciAddress> members) {
+        for (int i = 1; i < members.size(); i++) {
+            if (members.get(i - 1).compareTo(members.get(i)) > 0) {
+                PciAddress[] a = members.toArray(new PciAddress[0]);
+                java.util.Arrays.sort(a);
+                return List.of(a);
+            }
+        }
+        return List.copyOf(members);
     }
 }

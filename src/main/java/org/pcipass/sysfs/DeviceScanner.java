@@ -56,14 +56,22 @@ public final class DeviceScanner {
      * {@code kernel/iommu_groups/N/devices}, without listing thousands of directories again.
      */
     public static TreeMap<Integer, IommuGroup> groupsOf(Map<PciAddress, PciDevice> devices) {
-        TreeMap<Integer, List<PciAddress>> members = new TreeMap<>();
+        Map<Integer, List<PciAddress>> members = new java.util.HashMap<>();
         for (PciDevice d : devices.values()) {
-            if (d.iommuGroup() != null) {
-                members.computeIfAbsent(d.iommuGroup(), k -> new ArrayList<>()).add(d.address());
+            Integer g = d.iommuGroup();
+            if (g != null) {
+                List<PciAddress> list = members.get(g);
+                if (list == null) {
+                    list = new ArrayList<>(2);
+                    members.put(g, list);
+                }
+                list.add(d.address());
             }
         }
         TreeMap<Integer, IommuGroup> groups = new TreeMap<>();
-        members.forEach((id, list) -> groups.put(id, new IommuGroup(id, list)));
+        for (Map.Entry<Integer, List<PciAddress>> e : members.entrySet()) {
+            groups.put(e.getKey(), new IommuGroup(e.getKey(), e.getValue()));
+        }
         return groups;
     }
 
@@ -82,10 +90,12 @@ public final class DeviceScanner {
     PciDevice scanOne(PciAddress address, String name, boolean details) {
         String dir = DEVICES + name + "/";
         String driver = sys.linkName(dir + "driver");
-        PciAddress physfn = addressOrNull(sys.linkName(dir + "physfn"));
         Integer group = parseIntOrNull(sys.linkName(dir + "iommu_group"));
         try (Sysfs.Dir d = sys.dir(dir)) {
             Integer headerType = headerType(d.readBytes("config", 64));
+            // an SR-IOV VF is an endpoint: no failed readlink (and exception) for each bridge
+            boolean bridge = headerType != null && headerType != 0;
+            PciAddress physfn = bridge ? null : addressOrNull(sys.linkName(dir + "physfn"));
             // only an endpoint that is no VF can be an SR-IOV PF: skip thousands of failed opens on VFs and bridges
             Integer numVfs = physfn == null && (headerType == null || headerType == 0) ? d.readInt("sriov_numvfs") : null;
             List<PciAddress> virtfns = new ArrayList<>();

@@ -124,14 +124,29 @@ public final class Sysfs {
             return text(buf, readInto(name, buf));
         }
 
-        /** A hexadecimal attribute, or null. */
+        /** A hexadecimal attribute ({@code 0x8086}), or null. */
         public Integer readHex(String name) {
-            return hex(read(name));
+            return number(name, 16);
         }
 
         /** A decimal attribute, or null. */
         public Integer readInt(String name) {
-            return decimal(read(name));
+            return number(name, 10);
+        }
+
+        /** Parsed from the read bytes without a String when they are what the kernel writes. */
+        private Integer number(String name, int base) {
+            byte[] buf = BUFFER.get();
+            int n = readInto(name, buf);
+            if (n < 0) {
+                return null;
+            }
+            long v = parseNumber(buf, n, base);
+            if (v != NOT_PLAIN) {
+                return (int) v;
+            }
+            String text = text(buf, n);
+            return base == 16 ? hex(text) : decimal(text);
         }
 
         /** The first {@code max} bytes, at most 4096 (fewer if the file is shorter), or null. */
@@ -166,6 +181,41 @@ public final class Sysfs {
                 }
             }
         }
+    }
+
+    private static final long NOT_PLAIN = Long.MIN_VALUE;
+
+    /**
+     * The number in the first {@code n} bytes when they hold exactly what the kernel writes — for
+     * base 16 an optional {@code 0x} and 1 to 8 hex digits, for base 10 an optional {@code -} and 1
+     * to 9 digits — followed only by newlines or NULs; else {@link #NOT_PLAIN}, and the caller
+     * parses the text as before (same result, same nulls).
+     */
+    static long parseNumber(byte[] b, int n, int base) {
+        while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == 0)) {
+            n--;
+        }
+        int i = 0;
+        boolean negative = false;
+        if (base == 16 && n >= 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X')) {
+            i = 2;
+        } else if (base == 10 && n >= 1 && b[0] == '-') {
+            negative = true;
+            i = 1;
+        }
+        int digits = n - i;
+        if (digits < 1 || digits > (base == 16 ? 8 : 9)) {
+            return NOT_PLAIN;
+        }
+        long v = 0;
+        for (; i < n; i++) {
+            int d = Character.digit(b[i], base);
+            if (d < 0) {
+                return NOT_PLAIN;
+            }
+            v = v * base + d;
+        }
+        return negative ? -v : v;
     }
 
     /** The first {@code n} bytes as text without trailing newlines or NULs; null for a failed read ({@code n < 0}). */

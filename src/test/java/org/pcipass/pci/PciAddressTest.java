@@ -40,6 +40,26 @@ class PciAddressTest {
     }
 
     @Property
+    void printedFormsAreTheKernelsAndLibvirtsSpelling(
+            @ForAll @LongRange(min = 0, max = 0xffff_ffffL) long domain,
+            @ForAll @IntRange(min = 0, max = 0xff) int bus,
+            @ForAll @IntRange(min = 0, max = 0x1f) int slot,
+            @ForAll @IntRange(min = 0, max = 7) int function) {
+        PciAddress a = new PciAddress(domain, bus, slot, function);
+        assertThat(a.toString()).isEqualTo(String.format("%04x:%02x:%02x.%x", domain, bus, slot, function));
+        assertThat(a.nodedevName()).isEqualTo(String.format("pci_%04x_%02x_%02x_%x", domain, bus, slot, function));
+        assertThat(a.shortForm()).isEqualTo(String.format("%02x:%02x.%x", bus, slot, function));
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {0, 0xfff, 0xffff, 0x10000, 0xfffff, 0x100000, 0xffffff, 0x1000000, 0xffff_ffffL})
+    void domainsWiderThanFourDigitsPrintInFull(long domain) {
+        PciAddress a = new PciAddress(domain, 0x3a, 0x1f, 7);
+        assertThat(a.toString()).isEqualTo(String.format("%04x:3a:1f.7", domain));
+        assertThat(PciAddress.ofSysfsName(a.toString())).isEqualTo(a);
+    }
+
+    @Property
     void invalidMutationsAreRejectedWithAMessageNamingTheInput(@ForAll("invalidAddresses") String text) {
         assertThatThrownBy(() -> PciAddress.parse(text))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -1,0 +1,80 @@
+package org.pcipass.sysfs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A device directory's numbers are parsed from the read bytes without building strings; whatever a
+ * file holds, the answer must be the one the path-based reads give (which parse the text).
+ */
+class SysfsNumberTest {
+    private static Path root;
+
+    @BeforeContainer
+    static void makeRoot() throws IOException {
+        root = Files.createTempDirectory("pcipass-sysfs-number");
+        Files.createDirectories(root.resolve("dev"));
+    }
+
+    @AfterContainer
+    static void removeRoot() throws IOException {
+        try (var files = Files.walk(root)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Provide
+    Arbitrary<String> attributeText() {
+        Arbitrary<String> numberLike = Arbitraries.strings().withChars("0123456789abcdefABCDEFxX-+ \n\t\0").ofMaxLength(12);
+        Arbitrary<String> kernelLike = Arbitraries.integers().between(-2, 0xffffff)
+                .map(v -> v < 0 ? v + "\n" : (v % 2 == 0 ? String.format("0x%04x%n", v) : v + "\n"));
+        return Arbitraries.oneOf(numberLike, kernelLike, Arbitraries.strings().ofMaxLength(20));
+    }
+
+    @Property(tries = 3000)
+    void bytesParseExactlyAsTheTextDoes(@ForAll("attributeText") String text) {
+        Sysfs sys = new Sysfs(root);
+        write("dev/attr", text);
+        try (Sysfs.Dir dir = sys.dir("dev")) {
+            assertThat(dir.readHex("attr")).as("hex of %s", text.replace("\n", "\\n")).isEqualTo(sys.readHex("dev/attr"));
+            assertThat(dir.readInt("attr")).as("decimal of %s", text.replace("\n", "\\n")).isEqualTo(sys.readInt("dev/attr"));
+        }
+    }
+
+    @Test
+    void kernelFormatsParse(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        root = tmp;
+        Files.createDirectories(root.resolve("dev"));
+        Sysfs sys = new Sysfs(root);
+        try (Sysfs.Dir dir = sys.dir("dev")) {
+            write("dev/vendor", "0x8086\n");
+            write("dev/class", "0x0c0330\n");
+            write("dev/numa_node", "-1\n");
+            assertThat(dir.readHex("vendor")).isEqualTo(0x8086);
+            assertThat(dir.readHex("class")).isEqualTo(0x0c0330);
+            assertThat(dir.readInt("numa_node")).isEqualTo(-1);
+            assertThat(dir.readHex("absent")).isNull();
+            assertThat(dir.readInt("absent")).isNull();
+        }
+    }
+
+    private static void write(String rel, String text) {
+        try {
+            Files.writeString(root.resolve(rel), text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
