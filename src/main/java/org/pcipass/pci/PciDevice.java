@@ -39,6 +39,13 @@ public record PciDevice(
         resetMethods = resetMethods == null ? null : List.copyOf(resetMethods);
     }
 
+    /** This device with another list of VFs. */
+    public PciDevice withVirtfns(List<PciAddress> vfs) {
+        return new PciDevice(address, sysfsPath, vendorId, deviceId, subsystemVendorId, subsystemDeviceId, classCode,
+                revision, headerType, driver, module, iommuGroup, numaNode, physfn, vfs, sriov, resetMethods, link,
+                bootVga);
+    }
+
     /** SR-IOV capacity of a physical function. */
     public record Sriov(Integer totalVfs, Integer numVfs) {}
 

@@ -40,15 +40,51 @@ public final class DeviceScanner {
         List<PciDevice> found = Arrays.stream(names).parallel()
                 .map(n -> {
                     PciAddress a = PciAddress.ofSysfsName(n);
-                    return a == null ? null : scanOne(a, n, details);
+                    return a == null ? null : scanOne(a, n, details, false);
                 })
                 .filter(java.util.Objects::nonNull)
                 .toList();
         TreeMap<PciAddress, PciDevice> byAddress = new TreeMap<>();
+        Map<PciAddress, List<PciAddress>> vfsOf = new java.util.HashMap<>();
         for (PciDevice d : found) {
             byAddress.put(d.address(), d);
+            if (d.physfn() != null) {
+                vfsOf.computeIfAbsent(d.physfn(), k -> new ArrayList<>()).add(d.address());
+            }
+        }
+        for (PciDevice d : found) {
+            if (d.sriov() != null && d.sriov().numVfs() != null && d.sriov().numVfs() > 0) {
+                byAddress.put(d.address(), d.withVirtfns(virtfns(d, vfsOf.get(d.address()))));
+            }
         }
         return byAddress;
+    }
+
+    /**
+     * A PF's VFs from the VFs' own {@code physfn} links, read anyway: thousands of {@code virtfnN}
+     * readlinks fewer. Both links are made together by the kernel and a VF's address grows with its
+     * index (routing ID = PF + offset + index × stride), so address order is virtfn order. Only when
+     * the count disagrees with {@code sriov_numvfs} (a tree with one kind of link missing) are the
+     * PF's own {@code virtfnN} links read.
+     */
+    private List<PciAddress> virtfns(PciDevice pf, List<PciAddress> pointingHere) {
+        if (pointingHere != null && pointingHere.size() == pf.sriov().numVfs()) {
+            List<PciAddress> sorted = new ArrayList<>(pointingHere);
+            sorted.sort(null);
+            return sorted;
+        }
+        return readVirtfns(DEVICES + pf.address() + "/", pf.sriov().numVfs());
+    }
+
+    private List<PciAddress> readVirtfns(String dir, Integer numVfs) {
+        List<PciAddress> virtfns = new ArrayList<>();
+        for (int i = 0; numVfs != null && i < numVfs; i++) {
+            PciAddress vf = addressOrNull(sys.linkName(dir + "virtfn" + i));
+            if (vf != null) {
+                virtfns.add(vf);
+            }
+        }
+        return virtfns;
     }
 
     /**
@@ -77,7 +113,7 @@ public final class DeviceScanner {
 
     /** Re-reads one device with every detail. */
     public PciDevice scanDevice(PciAddress address) {
-        return scanOne(address, address.toString(), true);
+        return scanOne(address, address.toString(), true, true);
     }
 
     /*
@@ -87,7 +123,7 @@ public final class DeviceScanner {
      * it is walked once per device instead of once per file (links — driver, physfn, iommu_group,
      * virtfnN — are still read by path).
      */
-    PciDevice scanOne(PciAddress address, String name, boolean details) {
+    PciDevice scanOne(PciAddress address, String name, boolean details, boolean withVirtfns) {
         String dir = DEVICES + name + "/";
         String driver = sys.linkName(dir + "driver");
         Integer group = parseIntOrNull(sys.linkName(dir + "iommu_group"));
@@ -98,13 +134,8 @@ public final class DeviceScanner {
             PciAddress physfn = bridge ? null : addressOrNull(sys.linkName(dir + "physfn"));
             // only an endpoint that is no VF can be an SR-IOV PF: skip thousands of failed opens on VFs and bridges
             Integer numVfs = physfn == null && (headerType == null || headerType == 0) ? d.readInt("sriov_numvfs") : null;
-            List<PciAddress> virtfns = new ArrayList<>();
-            for (int i = 0; numVfs != null && i < numVfs; i++) {
-                PciAddress vf = addressOrNull(sys.linkName(dir + "virtfn" + i));
-                if (vf != null) {
-                    virtfns.add(vf);
-                }
-            }
+            // a listing fills the VFs in afterwards (scanDevices), from the VFs' physfn links
+            List<PciAddress> virtfns = withVirtfns ? readVirtfns(dir, numVfs) : List.of();
             Integer cls = d.readHex("class");
             Integer numa = d.readInt("numa_node");
             return new PciDevice(
