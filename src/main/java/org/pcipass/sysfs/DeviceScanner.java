@@ -128,7 +128,7 @@ public final class DeviceScanner {
         String driver = sys.linkName(dir + "driver");
         Integer group = parseIntOrNull(sys.linkName(dir + "iommu_group"));
         try (Sysfs.Dir d = sys.dir(dir)) {
-            Integer headerType = headerType(d.readBytes("config", 64));
+            Integer headerType = headerType(d.readByteAt("config", 0x0e));
             // an SR-IOV VF is an endpoint: no failed readlink (and exception) for each bridge
             boolean bridge = headerType != null && headerType != 0;
             PciAddress physfn = bridge ? null : addressOrNull(sys.linkName(dir + "physfn"));
@@ -170,8 +170,9 @@ public final class DeviceScanner {
         return i < 0 ? null : target.substring(i);
     }
 
-    private static Integer headerType(byte[] config) {
-        return config == null || config.length <= 0x0e ? null : config[0x0e] & 0x7f;
+    /** The header type's low seven bits (bit 7 marks a multi-function device), or null when unreadable. */
+    private static Integer headerType(int byteAt0e) {
+        return byteAt0e < 0 ? null : byteAt0e & 0x7f;
     }
 
     private static List<String> resetMethods(String text) {

@@ -60,20 +60,6 @@ public final class Sysfs {
         }
     }
 
-    /** The first {@code max} bytes of a file (fewer if it is shorter), or null when unreadable. */
-    public byte[] readBytes(String rel, int max) {
-        byte[] buf = new byte[max];
-        return firstBytes(buf, readInto(rel, buf));
-    }
-
-    /** The first {@code n} bytes of {@code buf}, or null for a failed read ({@code n < 0}). */
-    private static byte[] firstBytes(byte[] buf, int n) {
-        if (n < 0) {
-            return null;
-        }
-        return n == buf.length ? buf : java.util.Arrays.copyOf(buf, n);
-    }
-
     private int readInto(String rel, byte[] buf) {
         // One read: a sysfs attribute comes whole from its first read, and a short read means the
         // end of a regular file too; a second read only to see EOF would double the system calls.
@@ -149,10 +135,25 @@ public final class Sysfs {
             return base == 16 ? hex(text) : decimal(text);
         }
 
-        /** The first {@code max} bytes, at most 4096 (fewer if the file is shorter), or null. */
-        public byte[] readBytes(String name, int max) {
-            byte[] buf = new byte[max];
-            return firstBytes(buf, readInto(name, buf));
+        /**
+         * The byte at {@code offset}, or -1 when the file is unreadable or shorter. One positioned
+         * read ({@code pread}) of one byte: on a real kernel every byte of {@code config} read is an
+         * access to the device's configuration space (a dword at a time), so the header type costs
+         * one access instead of the sixteen of a 64-byte read.
+         */
+        public int readByteAt(String name, int offset) {
+            if (handle == null) {
+                byte[] b = new byte[offset + 1];
+                return readInto(name, b) <= offset ? -1 : b[offset] & 0xff;
+            }
+            ByteBuffer bb = DIRECT.get();
+            bb.clear().limit(1);
+            try (SeekableByteChannel ch = handle.newByteChannel(Paths.get(name), READ)) {
+                int n = ch instanceof java.nio.channels.FileChannel fc ? fc.read(bb, offset) : ch.position(offset).read(bb);
+                return n == 1 ? bb.get(0) & 0xff : -1;
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
         }
 
         private int readInto(String name, byte[] buf) {

@@ -70,6 +70,22 @@ class SysfsNumberTest {
         }
     }
 
+    @Test
+    void oneByteOfABinaryFileIsReadAtItsOffset(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        Files.createDirectories(tmp.resolve("dev/dir"));
+        byte[] config = new byte[64];
+        config[0x0e] = (byte) 0x81;
+        Files.write(tmp.resolve("dev/config"), config);
+        Files.write(tmp.resolve("dev/short"), new byte[14]);
+        try (Sysfs.Dir dir = new Sysfs(tmp).dir("dev")) {
+            assertThat(dir.readByteAt("config", 0x0e)).isEqualTo(0x81);
+            assertThat(dir.readByteAt("config", 0)).isZero();
+            assertThat(dir.readByteAt("short", 0x0e)).as("file ends before the offset").isEqualTo(-1);
+            assertThat(dir.readByteAt("absent", 0x0e)).isEqualTo(-1);
+            assertThat(dir.readByteAt("dir", 0x0e)).as("a directory where a file should be").isEqualTo(-1);
+        }
+    }
+
     private static void write(String rel, String text) {
         try {
             Files.writeString(root.resolve(rel), text);
