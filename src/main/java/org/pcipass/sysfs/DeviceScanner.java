@@ -13,11 +13,11 @@ import org.pcipass.pci.PciDevice;
 /**
  * Reads every PCI function under {@code bus/pci/devices} and every IOMMU group.
  *
- * <p>Lean by design: one directory listing per device tells which attributes exist, so absent
- * ones cost no failed open; each present one is one open and one read. Devices are read on all
- * cores. Ids, class and revision come from the attribute files as lspci reads them (an SR-IOV
- * VF's config space says ffff; the kernel fills the attributes from its PF); {@code config} is read
- * only for the header type.
+ * <p>Lean by design, as a listing reads thousands of devices (bench/README.md): each attribute is
+ * one open, one read and one close relative to the device's directory; links are read only where
+ * they can exist; devices are read on all cores. Ids, class and revision come from the attribute
+ * files as lspci reads them (an SR-IOV VF's config space says ffff; the kernel fills the attributes
+ * from its PF); {@code config} gives only the header type, one byte of it.
  */
 public final class DeviceScanner {
     private static final String DEVICES = "bus/pci/devices/";
@@ -121,7 +121,7 @@ public final class DeviceScanner {
      * readlinks of the attributes a device may lack (driver, iommu_group, physfn, sriov_numvfs).
      * Attribute files are opened relative to the device's directory, held open (openat): the path to
      * it is walked once per device instead of once per file (links — driver, physfn, iommu_group,
-     * virtfnN — are still read by path).
+     * virtfnN — are still read by path: Java has no readlinkat).
      */
     PciDevice scanOne(PciAddress address, String name, boolean details, boolean withVirtfns) {
         String dir = DEVICES + name + "/";
