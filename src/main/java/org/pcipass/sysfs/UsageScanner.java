@@ -19,8 +19,8 @@ import org.pcipass.pci.PciAddress;
  * {@code slaves/}; bridges, bonds and VLANs through {@code lower_*} and {@code brif/}.
  */
 public final class UsageScanner {
-    /** Mount points whose loss takes the host down. */
-    private static final Set<String> SYSTEM_MOUNTS = Set.of("/", "/boot", "/boot/efi", "/usr", "/var");
+    /** Mount points whose loss takes the host down: DESIGN.md's system filesystems. */
+    private static final Set<String> SYSTEM_MOUNTS = Set.of("/", "/boot", "/usr", "/var");
 
     private final Sysfs sys;
     private final Sysfs root;

@@ -63,8 +63,8 @@ class VerdictTest {
     @Test
     void theNvmeHoldingRootThroughAPartitionIsHostCriticalAndNamesTheMount() {
         List<String> v = verdicts(HostTrees.kvmWorkstation(tmp)).get(WS_NVME);
-        assertThat(v).containsExactly("host-critical", "carries the root filesystem (/)",
-                "carries a system filesystem (/boot/efi)");
+        assertThat(v).as("/boot/efi is no system filesystem of DESIGN.md's (/, /boot, /usr, /var)")
+                .containsExactly("host-critical", "carries the root filesystem (/)");
     }
 
     @Test
@@ -80,6 +80,32 @@ class VerdictTest {
                 "drives the console framebuffer (fb0)");
         assertThat(v.get(WS_GMM)).containsExactly("group-blocked",
                 "IOMMU group 9 also holds host-critical 0000:00:02.0 (is the boot VGA console (boot_vga=1))");
+    }
+
+    @Test
+    void groupSiblingsOfTheRootNvmeAndTheDefaultRouteNicAreGroupBlocked() {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        // a second function beside each, in its IOMMU group (as on boards whose ACS does not split them)
+        h.pci("0000:3d:00.1").parent(h.device(WS_NVME).parent()).ids(0x144d, 0xa808).pciClass(0x010802)
+                .driver("nvme", "nvme").iommuGroup(21).build();
+        h.pci("0000:09:00.1").parent(h.device(WS_DEFAULT_NIC).parent()).ids(0x14e4, 0x1639).pciClass(0x020000)
+                .iommuGroup(19).build();
+        Map<String, List<String>> v = verdicts(h);
+        assertThat(v.get("0000:3d:00.1")).containsExactly("group-blocked",
+                "IOMMU group 21 also holds host-critical 0000:3d:00.0 (carries the root filesystem (/))");
+        assertThat(v.get("0000:09:00.1")).as("even without a driver").containsExactly("group-blocked",
+                "IOMMU group 19 also holds host-critical 0000:09:00.0 (carries the default route (interface enp9s0,"
+                        + " through br0))");
+        assertThat(v.get(WS_NVME).get(0)).isEqualTo("host-critical");
+    }
+
+    @Test
+    void aCardBusBridgeIsNoEndpoint() {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        h.pci("0000:00:1e.0").ids(0x1217, 0x7134).pciClass(0x060700).headerType(2).driver("yenta_cardbus", "yenta_socket")
+                .iommuGroup(30).build();
+        assertThat(verdicts(h).get("0000:00:1e.0")).containsExactly("not-endpoint",
+                "CardBus bridge (header type 2): stays with the host");
     }
 
     @Test
@@ -137,6 +163,25 @@ class VerdictTest {
         Map<String, List<String>> v = verdicts(HostTrees.kvmWorkstation(tmp));
         assertThat(v.get(WS_SPARE_NIC)).containsExactly("ready", "on vfio-pci; IOMMU group 15 is viable");
         assertThat(v.get(WS_VF1)).containsExactly("ready", "on vfio-pci; IOMMU group 7 is viable");
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"/boot", "/usr", "/var"})
+    void aDiskHoldingASystemFilesystemIsHostCritical(String mountPoint) {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        h.rootfs().mount("254:0", mountPoint, "ext4", "/dev/vda");
+        assertThat(verdicts(h).get(WS_VIRTIO_DISK))
+                .containsExactly("host-critical", "carries a system filesystem (" + mountPoint + ")");
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"/boot/efi", "/srv", "/var/lib/libvirt"})
+    void aDiskHoldingAnyOtherFilesystemIsAssignableWithANote(String mountPoint) {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        h.rootfs().mount("254:0", mountPoint, "ext4", "/dev/vda");
+        assertThat(verdicts(h).get(WS_VIRTIO_DISK)).first().isEqualTo("assignable");
+        assertThat(verdicts(h).get(WS_VIRTIO_DISK))
+                .contains("in use by the host: vda mounted at " + mountPoint + " (ext4) (unmount it before hiding)");
     }
 
     @Test

@@ -57,8 +57,8 @@ public class HideRefusalTest {
     @Test
     void theDeviceHoldingRootIsNeverHiddenNotEvenWithForce() throws Exception {
         FakeHost h = HostTrees.kvmWorkstation(tmp.resolve("h"));
-        String msg = "0000:3d:00.0 is host-critical: carries the root filesystem (/), carries a system filesystem"
-                + " (/boot/efi); pcipass never hides the device that holds /, not even with --force";
+        String msg = "0000:3d:00.0 is host-critical: carries the root filesystem (/); pcipass never hides the"
+                + " device that holds /, not even with --force";
         refused(h, msg, WS_NVME);
         refused(h, msg, WS_NVME, "--force");
     }
