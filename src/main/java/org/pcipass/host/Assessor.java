@@ -72,17 +72,23 @@ final class Assessor {
     }
 
     private static String notEndpointReason(PciDevice d) {
-        if (d.headerType() != null && d.headerType() == 1) {
-            return "PCI-to-PCI bridge (header type 1): stays with the host";
+        if (d.isPciBridge()) {
+            return "PCI-to-PCI bridge (" + header(d) + "): stays with the host";
         }
-        if (d.headerType() != null && d.headerType() == 2) {
-            return "CardBus bridge (header type 2): stays with the host";
+        if (d.isCardBusBridge()) {
+            return "CardBus bridge (" + header(d) + "): stays with the host";
         }
         if (d.isHostOrIsaBridge()) {
             return (d.classCode() >>> 8 == 0x0600 ? "host bridge" : "ISA/LPC bridge")
                     + String.format(Locale.ROOT, " (class %04x): never handed to a guest", d.classCode() >>> 8);
         }
         return null;
+    }
+
+    /** What makes it a bridge: its header type, or its class when {@code config} could not be read. */
+    private static String header(PciDevice d) {
+        return d.headerType() != null ? "header type " + d.headerType()
+                : String.format(Locale.ROOT, "class %04x; config unreadable", d.classCode() >>> 8);
     }
 
     /** Group members that can never leave the host: host-critical devices and bound host/ISA bridges. */

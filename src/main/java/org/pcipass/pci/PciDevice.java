@@ -54,12 +54,21 @@ public record PciDevice(
 
     /** PCI-to-PCI or CardBus bridge by its header. */
     public boolean isBridgeHeader() {
-        return headerType != null && (headerType == 1 || headerType == 2);
+        return isPciBridge() || isCardBusBridge();
     }
 
-    /** PCI-to-PCI bridge (header type 1): root and switch ports, PCIe-to-PCI bridges. */
+    /**
+     * PCI-to-PCI bridge (header type 1): root and switch ports, PCIe-to-PCI bridges. When
+     * {@code config} could not be read, class 0604: the kernel never leaves that class on a device
+     * with an endpoint header (it resets the class of such a device).
+     */
     public boolean isPciBridge() {
-        return headerType != null && headerType == 1;
+        return headerType != null ? headerType == 1 : classCode != null && classCode >>> 8 == 0x0604;
+    }
+
+    /** CardBus bridge (header type 2); when {@code config} could not be read, class 0607. */
+    public boolean isCardBusBridge() {
+        return headerType != null ? headerType == 2 : classCode != null && classCode >>> 8 == 0x0607;
     }
 
     /** Class 0600 (host bridge) or 0601 (ISA/LPC bridge). */

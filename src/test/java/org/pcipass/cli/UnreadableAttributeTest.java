@@ -2,7 +2,9 @@ package org.pcipass.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.pcipass.testing.HostTrees.WS_ALL;
+import static org.pcipass.testing.HostTrees.WS_E1000;
 import static org.pcipass.testing.HostTrees.WS_GPU;
+import static org.pcipass.testing.HostTrees.WS_PCI_BRIDGE;
 import static org.pcipass.testing.HostTrees.WS_UNKNOWN;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -73,6 +75,35 @@ class UnreadableAttributeTest {
         }
         JsonNode shown = ShowGroupsCheckTest.json(h, "show", WS_UNKNOWN, "--json");
         assertThat(shown.get("headerType").isNull()).as("no config space").isTrue();
+    }
+
+    @Test
+    void aBridgeWhoseConfigCannotBeReadIsStillABridgeByItsClass() throws Exception {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        JsonNode before = find(Cli.exec("list", "--json", "--sysfs", h.sysfs().toString(), "--config-root",
+                h.configRoot().toString()).json(), WS_E1000);
+        Files.delete(h.device(WS_PCI_BRIDGE).dir().resolve("config"));
+
+        JsonNode list = Cli.exec("list", "--json", "--sysfs", h.sysfs().toString(), "--config-root",
+                h.configRoot().toString()).json();
+        JsonNode bridge = find(list, WS_PCI_BRIDGE);
+        assertThat(bridge.get("verdict").asText()).isEqualTo("not-endpoint");
+        assertThat(bridge.get("reasons").get(0).asText())
+                .isEqualTo("PCI-to-PCI bridge (class 0604; config unreadable): stays with the host");
+        JsonNode e1000 = find(list, WS_E1000);
+        assertThat(e1000.get("verdict").asText()).as("the bridge does not block its group")
+                .isEqualTo(before.get("verdict").asText());
+        assertThat(e1000.get("reasons")).isEqualTo(before.get("reasons"));
+        JsonNode shown = ShowGroupsCheckTest.json(h, "show", WS_PCI_BRIDGE, "--json");
+        assertThat(shown.get("headerType").isNull()).as("the header type itself stays unknown").isTrue();
+        for (JsonNode g : ShowGroupsCheckTest.json(h, "groups", "--json")) {
+            for (JsonNode m : g.get("members")) {
+                if (m.get("address").asText().equals(WS_PCI_BRIDGE)) {
+                    assertThat(m.get("bridge").asBoolean()).isTrue();
+                    assertThat(g.get("blockers").toString()).doesNotContain(WS_PCI_BRIDGE);
+                }
+            }
+        }
     }
 
     private static JsonNode find(JsonNode list, String address) {
