@@ -14,20 +14,31 @@ final class GlobalOptions {
     private GlobalOptions() {}
 
     static HostPaths resolve(Map<String, String> given, Map<String, String> env) {
-        Path sysfs = dir("--sysfs", pick(given.get("--sysfs"), env.get("PCIPASS_SYSFS"), "/sys"));
-        Path root = dir("--config-root", pick(given.get("--config-root"), env.get("PCIPASS_CONFIG_ROOT"), "/"));
-        Path state = path("--state-dir", pick(given.get("--state-dir"), env.get("PCIPASS_STATE_DIR"), "/var/lib/pcipass"));
-        String ids = pick(given.get("--pci-ids"), env.get("PCIPASS_PCI_IDS"), null);
-        return new HostPaths(sysfs, root, state, ids == null ? null : path("--pci-ids", ids));
+        Path sysfs = dir(pick(given, env, "--sysfs", "PCIPASS_SYSFS", "/sys"));
+        Path root = dir(pick(given, env, "--config-root", "PCIPASS_CONFIG_ROOT", "/"));
+        Path state = path(pick(given, env, "--state-dir", "PCIPASS_STATE_DIR", "/var/lib/pcipass"));
+        String[] ids = pick(given, env, "--pci-ids", "PCIPASS_PCI_IDS", null);
+        return new HostPaths(sysfs, root, state, ids[1] == null ? null : path(ids));
     }
 
-    private static String pick(String... values) {
-        for (String v : values) {
-            if (v != null) {
-                return v;
-            }
+    /**
+     * {name the value came from, value}: the option, else the environment variable (an empty one
+     * counts as unset, as in the shell's {@code ${VAR:-default}}), else the default.
+     */
+    private static String[] pick(Map<String, String> given, Map<String, String> env, String option, String var,
+            String fallback) {
+        if (given.get(option) != null) {
+            return new String[] {option, given.get(option)};
         }
-        return null;
+        String v = env.get(var);
+        if (v != null && !v.isEmpty()) {
+            return new String[] {var, v};
+        }
+        return new String[] {option, fallback};
+    }
+
+    private static Path path(String[] named) {
+        return path(named[0], named[1]);
     }
 
     private static Path path(String option, String value) {
@@ -41,7 +52,9 @@ final class GlobalOptions {
         }
     }
 
-    private static Path dir(String option, String value) {
+    private static Path dir(String[] named) {
+        String option = named[0];
+        String value = named[1];
         Path p = path(option, value);
         if (!Files.isDirectory(p)) {
             throw new PcipassException.BadInput(option + " " + value + " is not a directory; give an existing directory");

@@ -14,7 +14,7 @@ public record PciAddress(long domain, int bus, int slot, int function) implement
     private static final Pattern COLON_FORM =
             Pattern.compile("(?:([0-9a-fA-F]+):)?([0-9a-fA-F]+):([0-9a-fA-F]+)\\.([0-9a-fA-F]+)");
     private static final Pattern NODEDEV_FORM =
-            Pattern.compile("pci_([0-9a-fA-F]+)_([0-9a-fA-F]+)_([0-9a-fA-F]+)_([0-9a-fA-F]+)");
+            Pattern.compile("(?i)pci_([0-9a-f]+)_([0-9a-f]+)_([0-9a-f]+)_([0-9a-f]+)");
 
     public PciAddress {
         if (domain < 0 || domain > 0xffff_ffffL) {

@@ -38,6 +38,21 @@ class GlobalOptionsTest {
     }
 
     @Test
+    void aBadValueFromTheEnvironmentIsNamedByItsVariableAndAnEmptyOneCountsAsUnset() {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        Cli.Result bad = new Cli().env("PCIPASS_SYSFS", h.sysfs().toString())
+                .env("PCIPASS_CONFIG_ROOT", tmp.resolve("nowhere").toString()).run("list");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("pcipass: PCIPASS_CONFIG_ROOT " + tmp.resolve("nowhere")
+                + " is not a directory; give an existing directory\n");
+        Cli.Result empty = new Cli().env("PCIPASS_SYSFS", h.sysfs().toString()).env("PCIPASS_CONFIG_ROOT", h.configRoot().toString())
+                .env("PCIPASS_PCI_IDS", "").run("list", "--json");
+        assertThat(empty.exitCode()).as(empty.err()).isZero();
+        assertThat(empty.out()).isEqualTo(Cli.exec("list", "--json", "--sysfs", h.sysfs().toString(), "--config-root",
+                h.configRoot().toString()).out());
+    }
+
+    @Test
     void readOnlyCommandsNeverCreateTheStateDir() {
         FakeHost h = HostTrees.kvmWorkstation(tmp.resolve("ws"));
         Path state = tmp.resolve("state");
