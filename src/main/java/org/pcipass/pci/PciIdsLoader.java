@@ -19,10 +19,15 @@ public final class PciIdsLoader {
     private PciIdsLoader() {}
 
     public static PciIds load(Path named, Consumer<String> warn) {
+        return load(named, DEFAULTS, warn);
+    }
+
+    /** As {@link #load(Path, Consumer)}, with the default places given (tests). */
+    static PciIds load(Path named, List<Path> defaults, Consumer<String> warn) {
         if (named != null) {
             return loadNamed(named);
         }
-        for (Path p : DEFAULTS) {
+        for (Path p : defaults) {
             if (!Files.isRegularFile(p)) {
                 continue;
             }

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.pcipass.testing.FakeHost;
+import org.pcipass.testing.HostTrees;
 
 /** Bad input of any kind: one line naming the input and the fix, exit 2, no stack trace. */
 class BadInputTest {
@@ -33,8 +35,10 @@ class BadInputTest {
 
     @Test
     void anUnknownDeviceIsNamed() {
-        Cli.Result r = Cli.exec("show", "0000:7f:1f.7");
-        assertOneLineError(r, "no PCI device 0000:7f:1f.7 under /sys", "pcipass list");
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        Cli.Result r = Cli.exec("show", "0000:7f:1f.7", "--sysfs", h.sysfs().toString(), "--config-root",
+                h.configRoot().toString());
+        assertOneLineError(r, "no PCI device 0000:7f:1f.7 under " + h.sysfs(), "pcipass list");
     }
 
     @Test

@@ -6,8 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PciIdsTest {
     private static final String SAMPLE = """
@@ -26,6 +29,31 @@ class PciIdsTest {
             \t\t30  XHCI
             C ff  Unassigned class
             """;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aGarbledDefaultIsSkippedWithAWarningAndTheNextOneUsed() throws Exception {
+        Path garbled = Files.write(tmp.resolve("misc.ids"), Arrays.copyOf(SAMPLE.getBytes(StandardCharsets.UTF_8), 40));
+        Path good = Files.writeString(tmp.resolve("hwdata.ids"), SAMPLE);
+        List<String> warnings = new ArrayList<>();
+        PciIds ids = PciIdsLoader.load(null, List.of(garbled, good), warnings::add);
+        assertThat(ids.source()).isEqualTo(good.toString());
+        assertThat(ids.vendorName(0x14e4)).isEqualTo("Broadcom Inc. and subsidiaries");
+        assertThat(warnings).singleElement().asString().startsWith("pci.ids " + garbled + " ").endsWith("; skipped it");
+    }
+
+    @Test
+    void withoutAUsableDefaultTheBundledCopyIsUsed() throws Exception {
+        Path junk = Files.write(tmp.resolve("junk.ids"), new byte[] {0x7f, 'E', 'L', 'F', (byte) 0xff, '\n'});
+        List<String> warnings = new ArrayList<>();
+        PciIds ids = PciIdsLoader.load(null, List.of(tmp.resolve("absent.ids"), junk), warnings::add);
+        assertThat(ids.source()).isEqualTo("bundled copy of pci.ids");
+        assertThat(ids.vendorName(0x8086)).isEqualTo("Intel Corporation");
+        assertThat(warnings).as("an absent default is no warning; a garbled one is").hasSize(1);
+        assertThat(warnings.get(0)).contains(junk.toString()).endsWith("; skipped it");
+    }
 
     private static PciIds sample() {
         return PciIds.parse("sample", SAMPLE.getBytes(StandardCharsets.UTF_8));
