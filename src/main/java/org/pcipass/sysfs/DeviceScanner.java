@@ -76,14 +76,24 @@ public final class DeviceScanner {
         return readVirtfns(DEVICES + pf.address() + "/", pf.sriov().numVfs());
     }
 
+    /**
+     * The PF's {@code virtfn0..N-1} links, in address order as a listing gives them. The kernel makes
+     * them without gaps, so the first missing one ends the list: a garbled {@code sriov_numvfs}
+     * (999999999) costs one failed readlink, not a billion.
+     */
     private List<PciAddress> readVirtfns(String dir, Integer numVfs) {
         List<PciAddress> virtfns = new ArrayList<>();
         for (int i = 0; numVfs != null && i < numVfs; i++) {
-            PciAddress vf = addressOrNull(sys.linkName(dir + "virtfn" + i));
+            String target = sys.linkName(dir + "virtfn" + i);
+            if (target == null) {
+                break;
+            }
+            PciAddress vf = addressOrNull(target);
             if (vf != null) {
                 virtfns.add(vf);
             }
         }
+        virtfns.sort(null);
         return virtfns;
     }
 
@@ -130,7 +140,7 @@ public final class DeviceScanner {
         try (Sysfs.Dir d = sys.dir(dir)) {
             Integer headerType = headerType(d.readByteAt("config", 0x0e));
             // an SR-IOV VF is an endpoint: no failed readlink (and exception) for each bridge
-            boolean bridge = headerType != null && headerType != 0;
+            boolean bridge = headerType != null && (headerType == 1 || headerType == 2);
             PciAddress physfn = bridge ? null : addressOrNull(sys.linkName(dir + "physfn"));
             // only an endpoint that is no VF can be an SR-IOV PF: skip thousands of failed opens on VFs and bridges
             Integer numVfs = physfn == null && (headerType == null || headerType == 0) ? d.readInt("sriov_numvfs") : null;

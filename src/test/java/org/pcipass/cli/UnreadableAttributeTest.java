@@ -80,8 +80,12 @@ class UnreadableAttributeTest {
     @Test
     void aBridgeWhoseConfigCannotBeReadIsStillABridgeByItsClass() throws Exception {
         FakeHost h = HostTrees.kvmWorkstation(tmp);
+        // bound to a driver: as an endpoint it would then block its group (the e1000 would need --with-group)
+        Path drv = Files.createDirectories(h.sysfs().resolve("bus/pci/drivers/shpchp"));
+        org.pcipass.testing.Fs.link(h.device(WS_PCI_BRIDGE).dir().resolve("driver"), drv);
         JsonNode before = find(Cli.exec("list", "--json", "--sysfs", h.sysfs().toString(), "--config-root",
                 h.configRoot().toString()).json(), WS_E1000);
+        assertThat(before.get("reasons").toString()).doesNotContain(WS_PCI_BRIDGE);
         Files.delete(h.device(WS_PCI_BRIDGE).dir().resolve("config"));
 
         JsonNode list = Cli.exec("list", "--json", "--sysfs", h.sysfs().toString(), "--config-root",

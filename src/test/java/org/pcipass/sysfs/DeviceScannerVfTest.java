@@ -68,6 +68,43 @@ class DeviceScannerVfTest {
         assertThat(all.get(PF).virtfns()).isEqualTo(BOTH);
     }
 
+    @Test
+    void listAndShowGiveTheVfsInAddressOrderWhateverTheLinksIndexSays() throws IOException {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        Path pfDir = vfDir(h, PF);
+        Path vf0 = Files.readSymbolicLink(pfDir.resolve("virtfn0"));
+        Path vf1 = Files.readSymbolicLink(pfDir.resolve("virtfn1"));
+        Files.delete(pfDir.resolve("virtfn0"));
+        Files.delete(pfDir.resolve("virtfn1"));
+        Files.createSymbolicLink(pfDir.resolve("virtfn0"), vf1);
+        Files.createSymbolicLink(pfDir.resolve("virtfn1"), vf0);
+        DeviceScanner scanner = new DeviceScanner(new Sysfs(h.sysfs()));
+        assertThat(scanner.scanDevices(false).get(PF).virtfns()).isEqualTo(BOTH);
+        assertThat(scanner.scanDevice(PF).virtfns()).isEqualTo(BOTH);
+    }
+
+    @org.junit.jupiter.api.Timeout(60) // a guard against a hang, not a speed target: the old loop ran for hours
+    @Test
+    void aGarbledSriovNumvfsEndsAtTheFirstMissingLink() throws IOException {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        Files.writeString(vfDir(h, PF).resolve("sriov_numvfs"), "999999999\n");
+        DeviceScanner scanner = new DeviceScanner(new Sysfs(h.sysfs()));
+        PciDevice pf = scanner.scanDevices(false).get(PF);
+        assertThat(pf.sriov().numVfs()).isEqualTo(999999999);
+        assertThat(pf.virtfns()).isEqualTo(BOTH);
+        assertThat(scanner.scanDevice(PF).virtfns()).isEqualTo(BOTH);
+    }
+
+    @Test
+    void aVfWhoseConfigSaysNoKnownHeaderTypeKeepsItsPhysfn() throws IOException {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        Path config = vfDir(h, BOTH.get(0)).resolve("config");
+        byte[] bytes = Files.readAllBytes(config);
+        bytes[0x0e] = (byte) 0xff; // what a config read of a device that stopped answering gives
+        Files.write(config, bytes);
+        assertThat(new DeviceScanner(new Sysfs(h.sysfs())).scanDevices(false).get(BOTH.get(0)).physfn()).isEqualTo(PF);
+    }
+
     private static Path vfDir(FakeHost h, PciAddress a) throws IOException {
         return h.sysfs().resolve("bus/pci/devices").resolve(a.toString()).toRealPath();
     }

@@ -40,7 +40,10 @@ class SysfsNumberTest {
         Arbitrary<String> numberLike = Arbitraries.strings().withChars("0123456789abcdefABCDEFxX-+ \n\t\0").ofMaxLength(12);
         Arbitrary<String> kernelLike = Arbitraries.integers().between(-2, 0xffffff)
                 .map(v -> v < 0 ? v + "\n" : (v % 2 == 0 ? String.format("0x%04x%n", v) : v + "\n"));
-        return Arbitraries.oneOf(numberLike, kernelLike, Arbitraries.strings().ofMaxLength(20));
+        Arbitrary<String> limits = Arbitraries.of("0xffffffff\n", "0x100000000\n", "0x7fffffff\n", "0x80000000\n",
+                "999999999\n", "1000000000\n", "2147483647\n", "2147483648\n", "-2147483648\n", "-999999999\n",
+                "00000000012\n", "0x00000000012\n", "0x\n", "-\n", "\n", "", "0x12\0\0", "12\n\n", " 12\n", "+12\n");
+        return Arbitraries.oneOf(limits, numberLike, kernelLike, Arbitraries.strings().ofMaxLength(20));
     }
 
     @Property(tries = 3000)
@@ -55,13 +58,11 @@ class SysfsNumberTest {
 
     @Test
     void kernelFormatsParse(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
-        root = tmp;
-        Files.createDirectories(root.resolve("dev"));
-        Sysfs sys = new Sysfs(root);
-        try (Sysfs.Dir dir = sys.dir("dev")) {
-            write("dev/vendor", "0x8086\n");
-            write("dev/class", "0x0c0330\n");
-            write("dev/numa_node", "-1\n");
+        Files.createDirectories(tmp.resolve("dev"));
+        Files.writeString(tmp.resolve("dev/vendor"), "0x8086\n");
+        Files.writeString(tmp.resolve("dev/class"), "0x0c0330\n");
+        Files.writeString(tmp.resolve("dev/numa_node"), "-1\n");
+        try (Sysfs.Dir dir = new Sysfs(tmp).dir("dev")) {
             assertThat(dir.readHex("vendor")).isEqualTo(0x8086);
             assertThat(dir.readHex("class")).isEqualTo(0x0c0330);
             assertThat(dir.readInt("numa_node")).isEqualTo(-1);
