@@ -63,7 +63,7 @@ public final class Main {
             ctx.out().flush();
             ctx.err().println("pcipass: internal error: " + oneLine(String.valueOf(e))
                     + " (set PCIPASS_DEBUG=1 for the stack trace)");
-            if (ctx.env().get("PCIPASS_DEBUG") != null) {
+            if (ctx.env().get("PCIPASS_DEBUG") != null && !ctx.env().get("PCIPASS_DEBUG").isEmpty()) {
                 e.printStackTrace(ctx.err());
             }
             return 1;

@@ -54,11 +54,20 @@ final class Mutation {
 
     static Duration lockTimeout(Context ctx) {
         String s = ctx.env().get("PCIPASS_LOCK_TIMEOUT");
-        try {
-            return Duration.ofMillis((long) (Double.parseDouble(s == null ? "30" : s) * 1000));
-        } catch (NumberFormatException e) {
-            throw new PcipassException.BadInput("PCIPASS_LOCK_TIMEOUT '" + s + "' is not a number of seconds");
+        if (s == null || s.isEmpty()) {
+            return Duration.ofSeconds(30); // an empty variable counts as unset, as for the global options
         }
+        double seconds;
+        try {
+            seconds = Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            seconds = Double.NaN;
+        }
+        if (!(seconds >= 0) || Double.isInfinite(seconds)) {
+            throw new PcipassException.BadInput("PCIPASS_LOCK_TIMEOUT '" + s
+                    + "' is not a number of seconds; give one such as 30 (0 = do not wait)");
+        }
+        return Duration.ofMillis((long) (Math.min(seconds, 365 * 86400.0) * 1000)); // a year is "forever"
     }
 
     /** Runs one mutating command: {@code planner} makes the plan from a fresh snapshot. */
