@@ -61,9 +61,7 @@ class DeviceScannerVfTest {
     @Test
     void aPfWithoutVirtfnLinksStillListsTheVfsThatNameIt() throws IOException {
         FakeHost h = HostTrees.kvmWorkstation(tmp);
-        Path pfDir = vfDir(h, PF);
-        Files.delete(pfDir.resolve("virtfn0"));
-        Files.delete(pfDir.resolve("virtfn1"));
+        removeVirtfnLinks(vfDir(h, PF));
         Map<PciAddress, PciDevice> all = new DeviceScanner(new Sysfs(h.sysfs())).scanDevices(false);
         assertThat(all.get(PF).virtfns()).isEqualTo(BOTH);
     }
@@ -72,12 +70,9 @@ class DeviceScannerVfTest {
     void listAndShowGiveTheVfsInAddressOrderWhateverTheLinksIndexSays() throws IOException {
         FakeHost h = HostTrees.kvmWorkstation(tmp);
         Path pfDir = vfDir(h, PF);
-        Path vf0 = Files.readSymbolicLink(pfDir.resolve("virtfn0"));
-        Path vf1 = Files.readSymbolicLink(pfDir.resolve("virtfn1"));
-        Files.delete(pfDir.resolve("virtfn0"));
-        Files.delete(pfDir.resolve("virtfn1"));
-        Files.createSymbolicLink(pfDir.resolve("virtfn0"), vf1);
-        Files.createSymbolicLink(pfDir.resolve("virtfn1"), vf0);
+        List<Path> targets = removeVirtfnLinks(pfDir);
+        Files.createSymbolicLink(pfDir.resolve("virtfn0"), targets.get(1));
+        Files.createSymbolicLink(pfDir.resolve("virtfn1"), targets.get(0));
         DeviceScanner scanner = new DeviceScanner(new Sysfs(h.sysfs()));
         assertThat(scanner.scanDevices(false).get(PF).virtfns()).isEqualTo(BOTH);
         assertThat(scanner.scanDevice(PF).virtfns()).isEqualTo(BOTH);
@@ -103,6 +98,16 @@ class DeviceScannerVfTest {
         bytes[0x0e] = (byte) 0xff; // what a config read of a device that stopped answering gives
         Files.write(config, bytes);
         assertThat(new DeviceScanner(new Sysfs(h.sysfs())).scanDevices(false).get(BOTH.get(0)).physfn()).isEqualTo(PF);
+    }
+
+    /** Removes the PF's virtfn0 and virtfn1 links; returns their targets. */
+    private static List<Path> removeVirtfnLinks(Path pfDir) throws IOException {
+        List<Path> targets = new java.util.ArrayList<>();
+        for (String link : List.of("virtfn0", "virtfn1")) {
+            targets.add(Files.readSymbolicLink(pfDir.resolve(link)));
+            Files.delete(pfDir.resolve(link));
+        }
+        return targets;
     }
 
     private static Path vfDir(FakeHost h, PciAddress a) throws IOException {
