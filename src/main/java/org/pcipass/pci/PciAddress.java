@@ -115,7 +115,8 @@ public record PciAddress(long domain, int bus, int slot, int function) implement
 
     /** {@code 09:00.0}: lspci's short form (drops the domain). */
     public String shortForm() {
-        return hex(bus, 2) + ':' + hex(slot, 2) + '.' + Integer.toHexString(function);
+        String full = toString();
+        return full.substring(full.indexOf(':') + 1);
     }
 
     /** {@code pci_0000_09_00_0}: libvirt's node device name. */
@@ -144,11 +145,6 @@ public record PciAddress(long domain, int bus, int slot, int function) implement
             value >>>= 4;
         }
         return at + n;
-    }
-
-    private static String hex(long value, int digits) {
-        String h = Long.toHexString(value);
-        return h.length() >= digits ? h : "0000".substring(0, digits - h.length()) + h;
     }
 
     /*
