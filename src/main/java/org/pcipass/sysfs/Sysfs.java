@@ -192,10 +192,8 @@ public final class Sysfs {
      * to 9 digits — followed only by newlines or NULs; else {@link #NOT_PLAIN}, and the caller
      * parses the text as before (same result, same nulls).
      */
-    static long parseNumber(byte[] b, int n, int base) {
-        while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == 0)) {
-            n--;
-        }
+    static long parseNumber(byte[] b, int length, int base) {
+        int n = trimmed(b, length);
         int i = 0;
         boolean negative = false;
         if (base == 16 && n >= 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X')) {
@@ -224,10 +222,15 @@ public final class Sysfs {
         if (n < 0) {
             return null;
         }
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == 0)) {
+        return new String(buf, 0, trimmed(buf, n), StandardCharsets.UTF_8);
+    }
+
+    /** The length of the first {@code n} bytes without the newlines and NULs that end them. */
+    private static int trimmed(byte[] b, int n) {
+        while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == 0)) {
             n--;
         }
-        return new String(buf, 0, n, StandardCharsets.UTF_8);
+        return n;
     }
 
     private static Integer hex(String s) {
