@@ -73,6 +73,7 @@ final class Mutation {
     /** Runs one mutating command: {@code planner} makes the plan from a fresh snapshot. */
     static int run(Args args, Context ctx, String name, Function<Planner, Plan> planning) {
         HostPaths paths = ctx.paths(args);
+        Sysfs sys = new Sysfs(paths.sysfs()); // where a done plan's devices are read back for the summary
         boolean json = args.flag("--json");
         String command = commandLine(name, args);
         if (args.flag("--dry-run")) {
@@ -81,7 +82,7 @@ final class Mutation {
                         + "; the next real run recovers it first");
             }
             Plan plan = planning.apply(planner(ctx, args));
-            print(ctx.out(), plan, json, null, true, null);
+            print(ctx.out(), plan, json, null, true, sys);
             return 0;
         }
         try (HostLock lock = HostLock.acquire(paths.stateDir(), command, lockTimeout(ctx))) {
@@ -91,11 +92,11 @@ final class Mutation {
                 if (!plan.hiddenAfter().equals(org.pcipass.store.HiddenRegistry.load(paths.stateDir()))) {
                     org.pcipass.store.HiddenRegistry.save(paths.stateDir(), plan.hiddenAfter());
                 }
-                print(ctx.out(), plan, json, new Executor.Outcome("done", null, List.of()), false, null);
+                print(ctx.out(), plan, json, new Executor.Outcome("done", null, List.of()), false, sys);
                 return 0;
             }
             Executor.Outcome outcome = exec.apply(plan);
-            print(ctx.out(), plan, json, outcome, false, new Sysfs(paths.sysfs()));
+            print(ctx.out(), plan, json, outcome, false, sys);
             if (!outcome.done()) {
                 ctx.err().println("pcipass: " + outcome.error() + "; rolled back: "
                         + (outcome.undone().isEmpty() ? "nothing had changed" : String.join(", ", outcome.undone())));
