@@ -63,7 +63,18 @@ public final class ChildPcipass implements AutoCloseable {
 
     /** Starts any main class of the test class path, e.g. {@code KernelSimCli}. */
     public static ChildPcipass startMain(Class<?> mainClass, Map<String, String> env, List<String> args) {
-        ProcessBuilder pb = new ProcessBuilder(command(mainClass, args));
+        return startUnder(List.of(), mainClass, env, args);
+    }
+
+    /**
+     * Starts {@code mainClass} under a launcher, e.g. {@code prlimit --fsize=2000 --} (a file-size
+     * limit makes the child's writes past it fail with EFBIG, as a full disk would).
+     */
+    public static ChildPcipass startUnder(List<String> launcher, Class<?> mainClass, Map<String, String> env,
+            List<String> args) {
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(command(mainClass, args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         env.forEach((k, v) -> {
             if (v == null) {
                 pb.environment().remove(k);

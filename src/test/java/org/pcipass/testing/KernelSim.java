@@ -194,6 +194,28 @@ public final class KernelSim implements KernelWriter, CommandRunner {
         return fault(new Fault("write", null, path, KernelSimErrno.named(errno).name()));
     }
 
+    /**
+     * Hot-unplugs device {@code address} (or a VF that {@code sriov_numvfs} removed): its driver
+     * lets go, then its directory and every link to it disappear. Any later write naming it gets
+     * the kernel's ENOENT (its attributes) or ENODEV (bind, unbind, drivers_probe).
+     */
+    public KernelSim unplug(String address) {
+        return change(() -> {
+            Path dir = tree.deviceDir(address);
+            if (dir == null) {
+                throw new IllegalArgumentException("KernelSim: no device " + address + " to unplug");
+            }
+            for (String a : tree.addresses()) {           // it and the devices behind it, if a bridge
+                Path d = tree.deviceDir(a);
+                String driver = d != null && d.startsWith(dir) ? tree.driverOf(a) : null;
+                if (driver != null) {
+                    core.release(driver, a);
+                }
+            }
+            tree.unplug(address);
+        });
+    }
+
     /** Userspace (QEMU) holds the device: vfio-pci's unbind answers EBUSY, {@code modprobe -r} says in use. */
     public KernelSim holdByUserspace(String address) {
         return fault(new Fault("hold", null, address, null));
@@ -216,6 +238,11 @@ public final class KernelSim implements KernelWriter, CommandRunner {
     /** The next write to {@code path} waits (once) until {@link #resume()}; see {@link #awaitPause}. */
     public KernelSim pauseBeforeWrite(String path) {
         return fault(new Fault("pause-before", null, path, null));
+    }
+
+    /** The next write of {@code value} to {@code path} waits (once) until {@link #resume()}. */
+    public KernelSim pauseBeforeWrite(String path, String value) {
+        return fault(new Fault("pause-before", null, path, value));
     }
 
     /** Waits until a write is held at a pause fault; returns its path, or null on timeout. */

@@ -130,6 +130,58 @@ final class KernelSimTree {
         return Files.isRegularFile(f) ? Integer.parseInt(Fs.read(f).strip()) : 0;
     }
 
+    /**
+     * Removes device {@code a} as a hot-unplug (or {@code sriov_numvfs} dropping a VF) does: its
+     * directory, its {@code bus/pci/devices} link, its IOMMU group and IOMMU links, a PF's
+     * {@code virtfnN} link to it, and (its driver released first) the driver's link. Devices
+     * below it (behind a bridge) go first. False when there is no such device.
+     */
+    boolean unplug(String a) {
+        Path dir = deviceDir(a);
+        if (dir == null) {
+            return false;
+        }
+        for (String child : addresses()) {
+            Path c = deviceDir(child);
+            if (c != null && !c.equals(dir) && c.startsWith(dir)) {
+                unplug(child);
+            }
+        }
+        try {
+            Files.deleteIfExists(sys.resolve("bus/pci/devices").resolve(a));
+            try (Stream<Path> groups = Files.list(sys.resolve("kernel/iommu_groups"))) {
+                for (Path g : groups.toList()) {
+                    Files.deleteIfExists(g.resolve("devices").resolve(a));
+                }
+            } catch (java.nio.file.NoSuchFileException none) {
+                // no IOMMU
+            }
+            try (Stream<Path> iommus = Files.list(sys.resolve("class/iommu"))) {
+                for (Path i : iommus.toList()) {
+                    Files.deleteIfExists(i.resolve("devices").resolve(a));
+                }
+            } catch (java.nio.file.NoSuchFileException none) {
+                // no IOMMU
+            }
+            Path physfn = dir.resolve("physfn");
+            if (Files.isSymbolicLink(physfn)) {
+                Path pf = physfn.toRealPath();
+                for (String n : names(pf)) {
+                    Path l = pf.resolve(n);
+                    if (n.startsWith("virtfn") && Files.isSymbolicLink(l) && l.toRealPath().equals(dir)) {
+                        Files.delete(l);
+                    }
+                }
+                long left = names(pf).stream().filter(n -> n.startsWith("virtfn")).count();
+                Fs.write(pf.resolve("sriov_numvfs"), left + "\n");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        deleteTree(dir);
+        return true;
+    }
+
     // ---- drivers --------------------------------------------------------------------------
 
     boolean registered(String driver) {

@@ -52,7 +52,7 @@ final class KernelSimWrites {
         } catch (IOException missing) {
             // reported below, under the lock
         }
-        pauseIfAsked(as, resolved);
+        pauseIfAsked(as, resolved, value);
         try {
             state.locked(() -> {
                 try {
@@ -152,11 +152,12 @@ final class KernelSimWrites {
         return f.kind().equals(kind) && (Objects.equals(as, f.target()) || Objects.equals(resolved, f.target()));
     }
 
-    /** A pause-before fault (consumed): writes SIM/paused and waits until it is gone (2 min at most). */
-    private void pauseIfAsked(String as, String resolved) throws IOException {
+    /** A pause-before fault (consumed; for one value only, if it names one): writes SIM/paused and waits until it is gone (2 min at most). */
+    private void pauseIfAsked(String as, String resolved, String value) throws IOException {
         Path flag = state.dir().resolve("paused");
         Fault f = state.locked(() -> {
-            Fault x = state.fault(y -> pathFault(y, "pause-before", as, resolved));
+            Fault x = state.fault(y -> pathFault(y, "pause-before", as, resolved)
+                    && (y.value() == null || y.value().equals(value.strip())));
             if (x != null) {
                 state.removeFaults(x::equals);
                 Path tmp = Fs.write(state.dir().resolve("paused.tmp"), as + "\n");
