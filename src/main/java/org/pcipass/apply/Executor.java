@@ -28,6 +28,7 @@ public final class Executor {
     private final CommandRunner runner;
     private final Path stateDir;
     private final Hooks hooks;
+    private final java.io.PrintStream err;
     private final long waitMillis;
 
     public Executor(Sysfs sys, KernelWriter kernel, CommandRunner runner, Path stateDir, Map<String, String> env,
@@ -37,13 +38,46 @@ public final class Executor {
         this.runner = runner;
         this.stateDir = stateDir;
         this.hooks = new Hooks(env, err);
+        this.err = err;
         this.waitMillis = 5_000;
     }
 
-    /** How a plan ended: {@code done}, or {@code rolled-back} with the error that caused it. */
-    public record Outcome(String result, String error, List<String> undone) {
+    /**
+     * How a plan ended: {@code done}; {@code rolled-back} with the error that caused it; or
+     * {@code rollback-failed} when something could not be put back (the journal is kept for
+     * {@code recover}).
+     *
+     * @param undone what the rollback put back, in words
+     * @param vanished devices of the plan that no longer exist (unplugged): nothing to restore
+     */
+    public record Outcome(String result, String error, List<String> undone, List<PciAddress> vanished) {
+        public static final String DONE = "done";
+        public static final String ROLLED_BACK = "rolled-back";
+        public static final String ROLLBACK_FAILED = "rollback-failed";
+
+        public Outcome {
+            undone = List.copyOf(undone);
+            vanished = List.copyOf(vanished);
+        }
+
+        /** A plan done to the end. */
+        public static Outcome completed() {
+            return new Outcome(DONE, null, List.of(), List.of());
+        }
+
         public boolean done() {
-            return result.equals("done");
+            return result.equals(DONE);
+        }
+
+        public boolean rollbackFailed() {
+            return result.equals(ROLLBACK_FAILED);
+        }
+
+        /** "rolled back: …" for people: what was put back, and what had vanished. */
+        public String undoneText() {
+            List<String> parts = new ArrayList<>(undone);
+            vanished.forEach(a -> parts.add(a + " vanished (no longer in sysfs: unplugged?), nothing to restore"));
+            return parts.isEmpty() ? "nothing had changed" : String.join(", ", parts);
         }
     }
 
@@ -56,33 +90,90 @@ public final class Executor {
         }
     }
 
-    public Outcome apply(Plan plan) {
-        try (Journal journal = Journal.begin(stateDir, plan)) {
-            List<Step> steps = plan.steps();
-            for (int k = 0; k < steps.size(); k++) {
-                journal.started(k);
-                try {
-                    perform(steps.get(k));
-                } catch (StepFailed | RuntimeException e) {
-                    // an unexpected failure inside a step is rolled back like the kernel's refusal
-                    String error = "step " + (k + 1) + " (" + describe(steps.get(k)) + "): " + (e instanceof StepFailed
-                            ? e.getMessage() : String.valueOf(e));
-                    List<String> undone = rollBack(plan, k + 1, error);
-                    journal.finish();
-                    return new Outcome("rolled-back", error, undone);
-                }
-                journal.done(k);
-                hooks.afterStep(k + 1);
-            }
-            HiddenRegistry.save(stateDir, plan.hiddenAfter());
-            journal.finish();
-            return new Outcome("done", null, List.of());
+    /** What a rollback did: put back, found gone, could not put back. */
+    private record Rollback(List<String> undone, List<PciAddress> vanished, List<String> failures) {
+        Rollback() {
+            this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         }
     }
 
     /**
-     * Finishes or undoes the plan of a journal left behind by a crash; null when there is none.
-     * A plan whose every step was done only lacked its bookkeeping: it is verified and completed.
+     * Applies {@code plan}. A refused step, or a journal or registry that cannot be written (disk
+     * full, EIO), rolls back everything done so far; only a rollback that fails too leaves the
+     * journal behind, for {@code recover} once the cause is fixed.
+     *
+     * @throws PcipassException when the journal cannot even be started: nothing was done
+     */
+    public Outcome apply(Plan plan) {
+        Journal journal = Journal.begin(stateDir, plan);
+        try {
+            List<Step> steps = plan.steps();
+            for (int k = 0; k < steps.size(); k++) {
+                try {
+                    journal.started(k);
+                } catch (PcipassException e) {
+                    return fail(plan, journal, k, k, e.getMessage() + " (before step " + (k + 1) + " ran)");
+                }
+                try {
+                    perform(steps.get(k));
+                } catch (StepFailed | RuntimeException e) {
+                    // an unexpected failure inside a step is rolled back like the kernel's refusal
+                    return fail(plan, journal, k, k + 1, "step " + (k + 1) + " (" + describe(steps.get(k)) + "): "
+                            + (e instanceof StepFailed ? e.getMessage() : String.valueOf(e)));
+                }
+                try {
+                    journal.done(k);
+                } catch (PcipassException e) {
+                    return fail(plan, journal, k, k + 1, e.getMessage() + " (after step " + (k + 1) + ")");
+                }
+                hooks.afterStep(k + 1);
+            }
+            try {
+                HiddenRegistry.save(stateDir, plan.hiddenAfter());
+            } catch (PcipassException e) {
+                return fail(plan, journal, steps.size(), steps.size(), "every step was done, but " + e.getMessage());
+            }
+            finish(journal, "every step was done and recorded");
+            return Outcome.completed();
+        } finally {
+            journal.close();
+        }
+    }
+
+    /** Step {@code failed} (or the bookkeeping around it) went wrong: undo the first {@code reached} steps. */
+    private Outcome fail(Plan plan, Journal journal, int failed, int reached, String error) {
+        if (failed < plan.steps().size()) {
+            journal.failed(failed, error);
+        }
+        Rollback rb = rollBack(plan, reached);
+        if (!rb.failures().isEmpty()) {
+            return rollbackFailed(error, rb);
+        }
+        finish(journal, "the plan was rolled back");
+        return new Outcome(Outcome.ROLLED_BACK, error, rb.undone(), rb.vanished());
+    }
+
+    private Outcome rollbackFailed(String error, Rollback rb) {
+        String done = new Outcome(Outcome.ROLLED_BACK, error, rb.undone(), rb.vanished()).undoneText();
+        return new Outcome(Outcome.ROLLBACK_FAILED, error + "; the rollback failed too: " + String.join("; ",
+                rb.failures()) + "; rolled back: " + done + "; the journal " + Journal.path(stateDir)
+                + " is kept: fix the cause, then run 'pcipass recover'", rb.undone(), rb.vanished());
+    }
+
+    /** Removes the journal; if that fails, the next pcipass finds it and checks the host against it. */
+    private void finish(Journal journal, String what) {
+        try {
+            journal.finish();
+        } catch (PcipassException e) {
+            err.println("pcipass: warning: " + what + ", but " + e.getMessage()
+                    + ": the next pcipass run checks the host against it");
+        }
+    }
+
+    /**
+     * Finishes or undoes the plan of a journal left behind by a crash (or by a rollback that could
+     * not finish); null when there is none. A plan whose every step was done only lacked its
+     * bookkeeping: it is verified and completed. Devices that no longer exist are skipped and named.
      */
     public Outcome recover() {
         Journal.Entry entry = Journal.read(stateDir);
@@ -91,19 +182,21 @@ public final class Executor {
         }
         Plan plan = entry.plan();
         sweepTemporaryFiles(plan);
-        if (entry.done() == plan.steps().size()) {
-            String bad = verifyAll(plan);
-            if (bad == null) {
-                HiddenRegistry.save(stateDir, plan.hiddenAfter());
-                Journal.delete(Journal.path(stateDir));
-                return new Outcome("done", null, List.of());
-            }
+        if (entry.failed() == null && entry.done() == plan.steps().size() && verifyAll(plan) == null) {
+            HiddenRegistry.save(stateDir, plan.hiddenAfter());
+            Journal.delete(Journal.path(stateDir));
+            return new Outcome(Outcome.DONE, null, List.of(), vanished(plan.before().keySet()));
         }
-        String error = "'" + plan.command() + "' was interrupted after " + entry.done() + " of " + plan.steps().size()
-                + " steps";
-        List<String> undone = rollBack(plan, entry.started(), error);
+        String error = entry.failed() != null
+                ? "'" + plan.command() + "' failed: " + entry.error() + "; its rollback did not finish"
+                : "'" + plan.command() + "' was interrupted after " + entry.done() + " of " + plan.steps().size()
+                        + " steps";
+        Rollback rb = rollBack(plan, entry.started());
+        if (!rb.failures().isEmpty()) {
+            return rollbackFailed(error, rb);
+        }
         Journal.delete(Journal.path(stateDir));
-        return new Outcome("rolled-back", error, undone);
+        return new Outcome(Outcome.ROLLED_BACK, error, rb.undone(), rb.vanished());
     }
 
     /** Removes the temporary files a crash may have left beside the files the plan edits, and the state files. */
@@ -130,10 +223,10 @@ public final class Executor {
         }
     }
 
-    /** Re-reads every expect-driver step of a plan; the first mismatch, or null. */
+    /** Re-reads every expect-driver step of a plan (devices that vanished since excepted); the first mismatch, or null. */
     private String verifyAll(Plan plan) {
         for (Step s : plan.steps()) {
-            if (s instanceof Step.ExpectDriver e) {
+            if (s instanceof Step.ExpectDriver e && present(e.device())) {
                 String now = sys.linkName("bus/pci/devices/" + e.device() + "/driver");
                 if (!eq(now, e.driver())) {
                     return e.device() + " is on " + name(now) + ", not " + name(e.driver());
@@ -143,45 +236,60 @@ public final class Executor {
         return null;
     }
 
+    private boolean present(PciAddress a) {
+        return sys.isDirectory("bus/pci/devices/" + a);
+    }
+
+    private List<PciAddress> vanished(java.util.Collection<PciAddress> devices) {
+        return devices.stream().filter(a -> !present(a)).toList();
+    }
+
     /**
      * Undoes the first {@code reached} steps (the last of them perhaps half done): files back to
-     * their old text, then each touched device back to its original binding, verified.
-     *
-     * @throws PcipassException when something cannot be put back: the journal stays for recover
+     * their old text, then each device those steps touched back to its original binding, verified.
+     * A device that no longer exists has nothing to restore; a device the plan never reached is
+     * left as it is.
      */
-    private List<String> rollBack(Plan plan, int reached, String cause) {
-        List<String> undone = new ArrayList<>();
-        List<String> failures = new ArrayList<>();
+    private Rollback rollBack(Plan plan, int reached) {
+        Rollback rb = new Rollback();
         List<Step> steps = plan.steps();
         for (int k = Math.min(reached, steps.size()) - 1; k >= 0; k--) {
             if (steps.get(k) instanceof Step.Edit e) {
                 try {
                     if (FileEdit.restore(e)) {
-                        undone.add(e.file() + " restored");
+                        rb.undone().add(e.file() + " restored");
                     }
                 } catch (StepFailed f) {
-                    failures.add(f.getMessage());
+                    rb.failures().add(f.getMessage());
                 }
             }
         }
         Bindings bindings = new Bindings(sys);
+        java.util.Set<PciAddress> touched = plan.touchedBy(reached);
         List<DeviceState> devices = new ArrayList<>(plan.before().values());
         java.util.Collections.reverse(devices);
         for (DeviceState d : devices) {
+            if (!present(d.address())) {
+                rb.vanished().add(d.address());
+                continue;
+            }
+            if (!touched.contains(d.address())) {
+                continue;
+            }
             try {
                 for (Step s : bindings.restoreSteps(d)) {
                     perform(s);
                 }
-                undone.add(d.address() + " back on " + name(d.driver()));
+                rb.undone().add(d.address() + " back on " + name(d.driver()));
             } catch (StepFailed f) {
-                failures.add(d.address() + ": " + f.getMessage());
+                if (present(d.address())) {
+                    rb.failures().add(d.address() + ": " + f.getMessage());
+                } else {
+                    rb.vanished().add(d.address()); // unplugged while it was being put back
+                }
             }
         }
-        if (!failures.isEmpty()) {
-            throw new PcipassException(cause + "; the rollback failed too: " + String.join("; ", failures)
-                    + " — the journal " + Journal.path(stateDir) + " is kept: fix the cause, then run 'pcipass recover'");
-        }
-        return undone;
+        return rb;
     }
 
     void perform(Step step) throws StepFailed {

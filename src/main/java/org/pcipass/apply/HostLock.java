@@ -66,6 +66,33 @@ public final class HostLock implements AutoCloseable {
         }
     }
 
+    /**
+     * Who holds the lock now ({@code pid N: COMMAND}), or null when nobody does. Creates nothing
+     * and never blocks: it asks for a shared lock, which any holder's exclusive lock refuses.
+     */
+    public static String holder(Path stateDir) {
+        Path file = stateDir.resolve(FILE);
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            FileLock probe;
+            try {
+                probe = ch.tryLock(0, Long.MAX_VALUE, true);
+            } catch (OverlappingFileLockException e) {
+                probe = null; // this very process holds it
+            }
+            if (probe != null) {
+                probe.release();
+                return null;
+            }
+            String holder = Files.readString(file, StandardCharsets.UTF_8).strip();
+            return holder.isEmpty() ? "holder unknown" : holder;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     private static FileLock tryLock(FileChannel ch) throws IOException {
         try {
             return ch.tryLock();

@@ -39,7 +39,15 @@ public final class JsonTree {
         try (JsonParser p = FACTORY.createParser(text)) {
             JsonToken t = p.nextToken();
             return t == null ? null : value(p, t);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // Jackson's own message names its internals ("Source: REDACTED (`StreamReadFeature…`)"): say it plainly
+            throw new IOException(e.getOriginalMessage().lines().findFirst().orElse("malformed JSON")
+                    + where(e.getLocation()), e);
         }
+    }
+
+    private static String where(com.fasterxml.jackson.core.JsonLocation at) {
+        return at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
     }
 
     private static Object value(JsonParser p, JsonToken t) throws IOException {
@@ -77,7 +85,7 @@ public final class JsonTree {
             case VALUE_NULL -> {
                 return null;
             }
-            default -> throw new IOException("unexpected " + t + " at " + p.currentLocation());
+            default -> throw new IOException("unexpected " + t + where(p.currentLocation()));
         }
     }
 

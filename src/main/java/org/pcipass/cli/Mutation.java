@@ -77,10 +77,7 @@ final class Mutation {
         boolean json = args.flag("--json");
         String command = commandLine(name, args);
         if (args.flag("--dry-run")) {
-            if (java.nio.file.Files.exists(Journal.path(paths.stateDir()))) {
-                ctx.err().println("pcipass: warning: an interrupted plan is journaled in " + Journal.path(paths.stateDir())
-                        + "; the next real run recovers it first");
-            }
+            warnOfJournal(ctx.err(), paths.stateDir());
             Plan plan = planning.apply(planner(ctx, args));
             print(ctx.out(), plan, json, null, true, sys);
             return 0;
@@ -92,17 +89,50 @@ final class Mutation {
                 if (!plan.hiddenAfter().equals(org.pcipass.store.HiddenRegistry.load(paths.stateDir()))) {
                     org.pcipass.store.HiddenRegistry.save(paths.stateDir(), plan.hiddenAfter());
                 }
-                print(ctx.out(), plan, json, new Executor.Outcome("done", null, List.of()), false, sys);
+                print(ctx.out(), plan, json, Executor.Outcome.completed(), false, sys);
                 return 0;
             }
             Executor.Outcome outcome = exec.apply(plan);
             print(ctx.out(), plan, json, outcome, false, sys);
-            if (!outcome.done()) {
-                ctx.err().println("pcipass: " + outcome.error() + "; rolled back: "
-                        + (outcome.undone().isEmpty() ? "nothing had changed" : String.join(", ", outcome.undone())));
-                return 1;
-            }
+            return reportFailure(ctx.err(), plan, outcome, sys);
+        }
+    }
+
+    /**
+     * Says on stderr how a plan that did not finish ended, and names every device it left without
+     * a driver (whatever the output mode); 1 when it did not finish, else 0.
+     */
+    static int reportFailure(PrintStream err, Plan plan, Executor.Outcome outcome, Sysfs sys) {
+        if (outcome.done()) {
             return 0;
+        }
+        err.println("pcipass: " + outcome.error() + (outcome.rollbackFailed() ? "" : "; rolled back: "
+                + outcome.undoneText()));
+        plan.before().forEach((a, d) -> {
+            if (d.driver() != null && present(sys, a) && driverNow(sys, a) == null) {
+                err.println("pcipass: " + a + " is left with no driver (it had " + d.driver() + "): run 'pcipass"
+                        + " recover' once the cause is fixed, or bind it by hand: echo " + a + " > /sys/bus/pci/drivers/"
+                        + d.driver() + "/bind");
+            }
+        });
+        return 1;
+    }
+
+    /**
+     * Before a dry run: a journal is either a plan running now in another pcipass (it holds the
+     * lock) or one a crash interrupted, which the next real run recovers first.
+     */
+    private static void warnOfJournal(PrintStream err, java.nio.file.Path stateDir) {
+        if (!java.nio.file.Files.exists(Journal.path(stateDir))) {
+            return;
+        }
+        String holder = HostLock.holder(stateDir);
+        if (holder != null) {
+            err.println("pcipass: warning: another pcipass is applying a plan now (" + holder + "); this dry run"
+                    + " shows the host as it is part-way through that plan");
+        } else {
+            err.println("pcipass: warning: an interrupted plan is journaled in " + Journal.path(stateDir)
+                    + "; the next real run recovers it first");
         }
     }
 
@@ -120,6 +150,10 @@ final class Mutation {
     static Executor recovered(Context ctx, HostPaths paths) {
         Executor exec = executor(ctx, paths);
         Executor.Outcome recovered = exec.recover();
+        if (recovered != null && recovered.rollbackFailed()) {
+            throw new PcipassException("an interrupted plan could not be rolled back, so nothing new was done: "
+                    + recovered.error());
+        }
         if (recovered != null) {
             RecoverCommand.report(ctx.err(), recovered, "pcipass: ");
         }
@@ -144,6 +178,11 @@ final class Mutation {
             if (outcome != null) {
                 root.put("result", outcome.result());
                 root.put("error", outcome.error());
+                root.put("devices", devices(plan, sys));
+                if (outcome.rollbackFailed()) {
+                    root.put("fix", "fix the cause in the error, then run 'pcipass recover': it finishes the rollback"
+                            + " from the journal");
+                }
             }
             root.put("notes", new java.util.ArrayList<Object>(plan.notes()));
             out.println(JsonTree.pretty(root));
@@ -167,9 +206,31 @@ final class Mutation {
         }
     }
 
+    /** Every device the plan was to change, as it is now (read back): {address, present, driver, before}. */
+    private static List<Object> devices(Plan plan, Sysfs sys) {
+        List<Object> out = new ArrayList<>();
+        plan.before().forEach((a, d) -> {
+            java.util.Map<String, Object> o = JsonTree.object();
+            o.put("address", a.toString());
+            o.put("present", present(sys, a));
+            o.put("driver", driverNow(sys, a));
+            o.put("before", d.driver());
+            out.add(o);
+        });
+        return out;
+    }
+
+    private static boolean present(Sysfs sys, PciAddress a) {
+        return sys.isDirectory("bus/pci/devices/" + a);
+    }
+
+    private static String driverNow(Sysfs sys, PciAddress a) {
+        return sys.linkName("bus/pci/devices/" + a + "/driver");
+    }
+
     /** Where a done plan left a device, read back; marked when the kernel chose (no driver was expected). */
     private static String destination(Plan plan, PciAddress a, Sysfs sys) {
-        String now = sys.linkName("bus/pci/devices/" + a + "/driver");
+        String now = driverNow(sys, a);
         boolean expected = plan.steps().stream().anyMatch(s -> s instanceof Step.ExpectDriver e && e.device().equals(a));
         return (now == null ? "no driver" : now) + (expected ? "" : " (the kernel's choice)");
     }

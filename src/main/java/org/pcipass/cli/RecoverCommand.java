@@ -29,6 +29,10 @@ final class RecoverCommand implements Command {
                 ctx.out().println("nothing to recover: no interrupted plan");
                 return 0;
             }
+            if (o.rollbackFailed()) {
+                ctx.err().println("pcipass: recover: " + o.error());
+                return 1;
+            }
             report(ctx.out(), o, "");
             return 0;
         }
@@ -36,10 +40,10 @@ final class RecoverCommand implements Command {
 
     static void report(PrintStream out, Executor.Outcome o, String prefix) {
         if (o.done()) {
-            out.println(prefix + "recovered: an interrupted plan had done every step; verified and completed");
+            out.println(prefix + "recovered: an interrupted plan had done every step; verified and completed"
+                    + (o.vanished().isEmpty() ? "" : " (" + o.undoneText() + ")"));
         } else {
-            out.println(prefix + "recovered: " + o.error() + "; rolled back: "
-                    + (o.undone().isEmpty() ? "nothing had changed" : String.join(", ", o.undone())));
+            out.println(prefix + "recovered: " + o.error() + "; rolled back: " + o.undoneText());
         }
     }
 }

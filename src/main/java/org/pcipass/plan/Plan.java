@@ -28,4 +28,22 @@ public record Plan(String command, List<Step> steps, Map<PciAddress, DeviceState
     public boolean isEmpty() {
         return steps.isEmpty();
     }
+
+    /**
+     * The devices of {@link #before()} that the first {@code reached} steps wrote to (their
+     * attributes, or a driver's bind, unbind or slot file naming them): what a rollback restores.
+     * A device the plan had not reached yet keeps whatever it has now, an admin's change included.
+     */
+    public java.util.Set<PciAddress> touchedBy(int reached) {
+        java.util.Set<PciAddress> out = new java.util.TreeSet<>();
+        for (Step s : steps.subList(0, Math.min(reached, steps.size()))) {
+            if (s instanceof Step.Write w) {
+                PciAddress a = w.device();
+                if (a != null && before.containsKey(a)) {
+                    out.add(a);
+                }
+            }
+        }
+        return out;
+    }
 }

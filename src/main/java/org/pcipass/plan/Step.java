@@ -24,6 +24,31 @@ public sealed interface Step {
         public String op() {
             return "write";
         }
+
+        /**
+         * The device the write acts on: the one whose attribute it is ({@code …/devices/A/driver_override},
+         * {@code …/devices/A/driver/unbind}), else the address written ({@code drivers/X/bind} ← A);
+         * null for anything else.
+         */
+        public PciAddress device() {
+            int i = path.lastIndexOf(DEVICES);
+            if (i >= 0) {
+                int from = i + DEVICES.length();
+                int to = path.indexOf('/', from);
+                return address(to < 0 ? path.substring(from) : path.substring(from, to));
+            }
+            return address(value.strip());
+        }
+
+        private static final String DEVICES = "/bus/pci/devices/";
+
+        private static PciAddress address(String s) {
+            try {
+                return PciAddress.parse(s);
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
+        }
     }
 
     /** Reads the device's {@code driver} link back: it must name {@code driver} (null: no driver). */

@@ -223,4 +223,26 @@ class ConcurrentHideTest {
         }
         return false;
     }
+
+    /**
+     * Issue 9: a dry run while another pcipass is mid-plan sees that plan's journal; it must say a
+     * plan is running (naming the holder), not that one was interrupted.
+     */
+    @Test
+    void aDryRunWhileAnotherProcessIsMidPlanSaysSoRatherThanInterrupted() {
+        CrashHost h = CrashHost.kvm(tmp.resolve("host"));
+        try (ChildPcipass a = ChildPcipass.start(CrashHost.childEnv("PCIPASS_TEST_PAUSE_AFTER_STEP", "1"),
+                h.argv("hide", B))) {
+            assertThat(a.awaitOutput("pcipass: test hook: paused after step 1\n", CHILD)).as(a.stderr()).isTrue();
+            Cli.Result dry = h.run("hide", A, "--dry-run");
+            assertThat(dry.exitCode()).as(dry.err()).isZero();
+            assertThat(dry.err()).isEqualTo("pcipass: warning: another pcipass is applying a plan now (pid " + a.pid()
+                    + ": pcipass hide " + B + "); this dry run shows the host as it is part-way through that plan\n");
+            a.kill();
+        }
+        Cli.Result dry = h.run("hide", A, "--dry-run");
+        assertThat(dry.err()).as("now the holder is dead: its plan was interrupted").isEqualTo(
+                "pcipass: warning: an interrupted plan is journaled in " + h.journal()
+                        + "; the next real run recovers it first\n");
+    }
 }

@@ -135,13 +135,19 @@ class HideUnhideTest {
     @Test
     void aThreeDeviceHideWhoseThirdFailsLeavesTheFirstTwoOnTheirDrivers() {
         Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
-        h.sim().injectBindError("vfio-pci", WS_VF0, "EIO");
+        // the plan goes in address order: 03:10.0, 0a:00.0, then 0a:00.1, whose bind fails
+        h.sim().injectBindError("vfio-pci", WS_GPU_AUDIO, "EIO");
         Cli.Result r = h.run("hide", WS_GPU, WS_GPU_AUDIO, WS_VF0, "--json");
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.json().get("result").asText()).isEqualTo("rolled-back");
-        assertThat(r.json().get("error").asText()).contains("writing '0000:03:10.0' to ").contains(
+        assertThat(r.json().get("error").asText()).contains("writing '0000:0a:00.1' to ").contains(
                 "drivers/vfio-pci/bind failed: Input/output error (EIO)");
-        assertThat(r.err()).contains("rolled back: ").contains("0000:0a:00.0 back on nouveau");
+        assertThat(r.err()).contains("rolled back: ").contains("0000:0a:00.0 back on nouveau")
+                .contains("0000:03:10.0 back on igbvf").contains("0000:0a:00.1 back on snd_hda_intel");
+        assertThat(r.json().get("devices").toString()).isEqualTo("[{\"address\":\"0000:03:10.0\",\"present\":true,"
+                + "\"driver\":\"igbvf\",\"before\":\"igbvf\"},{\"address\":\"0000:0a:00.0\",\"present\":true,"
+                + "\"driver\":\"nouveau\",\"before\":\"nouveau\"},{\"address\":\"0000:0a:00.1\",\"present\":true,"
+                + "\"driver\":\"snd_hda_intel\",\"before\":\"snd_hda_intel\"}]");
         assertThat(h.driver(WS_GPU)).isEqualTo("nouveau");
         assertThat(h.driver(WS_GPU_AUDIO)).isEqualTo("snd_hda_intel");
         assertThat(h.driver(WS_VF0)).isEqualTo("igbvf");
