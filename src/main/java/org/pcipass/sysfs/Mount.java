@@ -3,8 +3,8 @@ package org.pcipass.sysfs;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One line of {@code /proc/self/mountinfo}. */
-record Mount(int major, int minor, String mountPoint, String fsType, String source) {
+/** One line of {@code /proc/self/mountinfo}; {@code superOptions} is "" when the line has none. */
+record Mount(int major, int minor, String mountPoint, String fsType, String source, String superOptions) {
 
     /** Parses mountinfo text; lines that do not follow the format are skipped. */
     static List<Mount> parseAll(String text) {
@@ -37,10 +37,24 @@ record Mount(int major, int minor, String mountPoint, String fsType, String sour
         String[] mm = f[2].split(":");
         try {
             return new Mount(Integer.parseInt(mm[0]), Integer.parseInt(mm[1]), unescape(f[4]), f[dash + 1],
-                    unescape(f[dash + 2]));
+                    unescape(f[dash + 2]), dash + 3 < f.length ? f[dash + 3] : "");
         } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
             return null;
         }
+    }
+
+    /**
+     * The value of super option {@code key} ({@code addr} in {@code rw,vers=4.2,addr=10.1.2.3}), or
+     * null: whole options only, so {@code addr} never matches {@code mountaddr=} or {@code clientaddr=}.
+     */
+    String option(String key) {
+        String prefix = key + "=";
+        for (String o : superOptions.split(",")) {
+            if (o.startsWith(prefix)) {
+                return unescape(o.substring(prefix.length()));
+            }
+        }
+        return null;
     }
 
     /** The last-mounted mount holding {@code path} (longest mount point prefix). */

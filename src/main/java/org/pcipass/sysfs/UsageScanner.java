@@ -2,6 +2,7 @@ package org.pcipass.sysfs;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +12,9 @@ import org.pcipass.pci.PciAddress;
 
 /**
  * Finds who on this host depends on each PCI device (REFERENCE.md, "Who depends on a device"):
- * mounted filesystems, active swap, default routes and the console.
+ * mounted filesystems, active swap, default routes and the console. A filesystem or swap on the
+ * network (NFS, SMB, Ceph, a software iSCSI disk) depends on the NICs the kernel routes to its
+ * servers through.
  *
  * <p>Interfaces and disks hang below child devices ({@code …/0000:00:03.0/virtio2/net/eth0}), so
  * each {@code class/net} and {@code class/block} entry is mapped to its nearest PCI ancestor;
@@ -25,8 +28,10 @@ public final class UsageScanner {
     private final Sysfs sys;
     private final Sysfs root;
     private final Map<PciAddress, List<Usage>> usage = new TreeMap<>();
-    private final Map<String, Set<PciAddress>> blockCache = new HashMap<>();
+    private final Map<String, Backing> blockCache = new HashMap<>();
     private final Map<String, Set<String>> netCache = new HashMap<>();
+    private final List<String> unplaced = new ArrayList<>();
+    private RouteTable routes;
 
     public UsageScanner(Sysfs sys, Sysfs root) {
         this.sys = sys;
@@ -36,6 +41,7 @@ public final class UsageScanner {
     /** Every device's usage, critical entries first within each device. */
     public Map<PciAddress, List<Usage>> scan() {
         List<Mount> mounts = Mount.parseAll(root.readAll("proc/self/mountinfo"));
+        routes = RouteTable.read(root);
         scanMounts(mounts);
         scanSwaps(mounts);
         scanRoutes();
@@ -43,6 +49,15 @@ public final class UsageScanner {
         scanConsole();
         usage.values().forEach(list -> list.sort((a, b) -> Boolean.compare(b.isCritical(), a.isCritical())));
         return usage;
+    }
+
+    /**
+     * System filesystems (and active swap) on the network whose servers lead to no PCI NIC: a host
+     * name where the kernel gave no address, no route, or only virtual interfaces below the route.
+     * One sentence each, for {@code check} to report.
+     */
+    public List<String> unplaced() {
+        return List.copyOf(unplaced);
     }
 
     private void add(PciAddress device, Usage u) {
@@ -60,22 +75,39 @@ public final class UsageScanner {
             if (!seen.add(m.source() + " " + m.mountPoint())) {
                 continue;
             }
-            Map<String, Set<PciAddress>> devices = mountDevices(m);
             String what = m.mountPoint().equals("/") ? "the root filesystem (/)"
                     : "a system filesystem (" + m.mountPoint() + ")";
             String critical = SYSTEM_MOUNTS.contains(m.mountPoint()) ? "carries " + what : null;
-            devices.forEach((name, pcis) -> pcis.forEach(pci -> add(pci,
-                    new Usage(Usage.BLOCK, name, "mounted at " + m.mountPoint() + " (" + m.fsType() + ")", critical))));
+            String detail = "mounted at " + m.mountPoint() + " (" + m.fsType() + ")";
+            addBacking(mountDevices(m), Usage.BLOCK, detail, critical);
+            for (NetworkServers.Server s : NetworkServers.of(m)) {
+                reach(s, m.mountPoint() + " (" + m.fsType() + ")", critical);
+            }
         }
     }
 
-    /** The block devices (or 9p tags) behind a mount, each with the PCI devices under it. */
-    private Map<String, Set<PciAddress>> mountDevices(Mount m) {
-        Map<String, Set<PciAddress>> out = new TreeMap<>();
+    /**
+     * One usage per PCI device each block device lives on, and, for a disk of an iSCSI session,
+     * one per NIC that reaches the session's targets.
+     */
+    private void addBacking(Map<String, Backing> devices, String kind, String detail, String critical) {
+        devices.forEach((name, b) -> {
+            b.pci().forEach(pci -> add(pci, new Usage(kind, name, detail, critical)));
+            for (String session : b.iscsiSessions()) {
+                for (NetworkServers.Server s : NetworkServers.iscsi(sys, session)) {
+                    reach(s, name + (kind.equals(Usage.SWAP) ? ", " : " ") + detail, critical);
+                }
+            }
+        });
+    }
+
+    /** The block devices (or 9p tags) behind a mount, each with what it lives on. */
+    private Map<String, Backing> mountDevices(Mount m) {
+        Map<String, Backing> out = new TreeMap<>();
         if (m.fsType().equals("9p")) {
             Set<PciAddress> pci = virtio9p(m.source());
             if (!pci.isEmpty()) {
-                out.put(m.source(), pci);
+                out.put(m.source(), new Backing(pci, Set.of()));
             }
             return out;
         }
@@ -92,9 +124,9 @@ public final class UsageScanner {
             names.addAll(btrfsSiblings(name));
         }
         for (String n : names) {
-            Set<PciAddress> pci = blockPci(n);
-            if (!pci.isEmpty()) {
-                out.put(n, pci);
+            Backing b = backing(n);
+            if (!b.isEmpty()) {
+                out.put(n, b);
             }
         }
         return out;
@@ -119,23 +151,43 @@ public final class UsageScanner {
         return out;
     }
 
-    /** The PCI devices a block device lives on, following partitions and dm/md slaves. */
-    Set<PciAddress> blockPci(String name) {
-        Set<PciAddress> cached = blockCache.get(name);
+    /**
+     * What a block device lives on: PCI devices, and the sessions of the software iSCSI initiator
+     * (whose disks have no PCI device above them; an iSCSI HBA's do).
+     *
+     * @param iscsiSessions session directories relative to the sysfs root
+     */
+    private record Backing(Set<PciAddress> pci, Set<String> iscsiSessions) {
+        boolean isEmpty() {
+            return pci.isEmpty() && iscsiSessions.isEmpty();
+        }
+    }
+
+    /** What a block device lives on, following partitions and dm/md slaves. */
+    private Backing backing(String name) {
+        Backing cached = blockCache.get(name);
         if (cached != null) {
             return cached;
         }
-        blockCache.put(name, Set.of()); // breaks cycles
-        Set<PciAddress> out = new LinkedHashSet<>();
-        PciAddress direct = nearestPci(sys.readlink("class/block/" + name));
+        blockCache.put(name, new Backing(Set.of(), Set.of())); // breaks cycles
+        Set<PciAddress> pci = new LinkedHashSet<>();
+        Set<String> sessions = new LinkedHashSet<>();
+        String link = sys.readlink("class/block/" + name);
+        PciAddress direct = nearestPci(link);
+        String session = direct == null ? NetworkServers.iscsiSession(sys, name, link) : null;
         if (direct != null) {
-            out.add(direct);
+            pci.add(direct);
+        } else if (session != null) {
+            sessions.add(session);
         } else {
             for (String slave : sys.list("class/block/" + name + "/slaves")) {
-                out.addAll(blockPci(slave));
+                Backing b = backing(slave);
+                pci.addAll(b.pci());
+                sessions.addAll(b.iscsiSessions());
             }
-            out.addAll(nvmeMultipath(name));
+            pci.addAll(nvmeMultipath(name));
         }
+        Backing out = new Backing(pci, sessions);
         blockCache.put(name, out);
         return out;
     }
@@ -185,68 +237,88 @@ public final class UsageScanner {
                 continue;
             }
             String file = Mount.unescape(f[0]);
-            Map<String, Set<PciAddress>> devices = new TreeMap<>();
+            Map<String, Backing> devices = new TreeMap<>();
+            String critical = "holds active swap (" + file + ")";
             if (f[1].equals("partition") && file.startsWith("/dev/")) {
                 String name = devName(file);
                 if (name != null) {
-                    devices.put(name, blockPci(name));
+                    devices.put(name, backing(name));
                 }
             } else {
                 Mount holder = Mount.holding(mounts, file);
                 if (holder != null) {
                     devices.putAll(mountDevices(holder));
+                    for (NetworkServers.Server s : NetworkServers.of(holder)) {
+                        reach(s, "active swap " + file, critical);
+                    }
                 }
             }
-            devices.forEach((name, pcis) -> pcis.forEach(pci -> add(pci,
-                    new Usage(Usage.SWAP, name, "active swap " + file, "holds active swap (" + file + ")"))));
+            addBacking(devices, Usage.SWAP, "active swap " + file, critical);
         }
     }
 
     // ---- network ----
 
     private void scanRoutes() {
-        Set<String> defaults = new LinkedHashSet<>();
-        String v4 = root.readAll("proc/net/route");
-        if (v4 != null) {
-            String[] lines = v4.split("\n");
-            for (int i = 1; i < lines.length; i++) {
-                String[] f = lines[i].trim().split("\\s+");
-                if (f.length >= 8 && f[1].equals("00000000") && f[7].equals("00000000") && up(f[3], 16)) {
-                    defaults.add(f[0]);
-                }
-            }
-        }
-        String v6 = root.readAll("proc/net/ipv6_route");
-        if (v6 != null) {
-            for (String line : v6.split("\n")) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length >= 10 && f[0].chars().allMatch(c -> c == '0') && f[1].equals("00")
-                        && up(f[8], 16) && !f[9].equals("lo")) {
-                    defaults.add(f[9]);
-                }
-            }
-        }
-        for (String iface : defaults) {
-            for (String phys : physicalInterfaces(iface)) {
-                PciAddress pci = nearestPci(sys.readlink("class/net/" + phys));
-                if (pci == null) {
-                    continue;
-                }
+        for (String iface : routes.defaultInterfaces()) {
+            nicsBelow(iface).forEach((phys, pci) -> {
                 String via = phys.equals(iface) ? "" : ", through " + iface;
                 add(pci, new Usage(Usage.NET, phys, "default route" + (via.isEmpty() ? "" : " via " + iface),
                         "carries the default route (interface " + phys + via + ")"));
-            }
+            });
         }
     }
 
-    /** RTF_UP set and RTF_REJECT clear. */
-    private static boolean up(String flags, int radix) {
-        try {
-            long f = Long.parseLong(flags, radix);
-            return (f & 0x1) != 0 && (f & 0x200) == 0;
-        } catch (NumberFormatException e) {
-            return false;
+    /**
+     * Adds a usage to each PCI NIC the kernel reaches server {@code s} through: the interface of a
+     * scoped link-local address, else the best route's, followed through bridges, bonds and VLANs.
+     *
+     * @param of what lives on the server, in words ({@code / (nfs4)})
+     */
+    private void reach(NetworkServers.Server s, String of, String critical) {
+        Set<String> ifaces = s.ip() == null ? Set.of() : s.scope() != null ? scopedInterface(s.scope())
+                : routes.interfacesTo(s.ip());
+        boolean placed = false;
+        for (String iface : ifaces) {
+            for (Map.Entry<String, PciAddress> nic : nicsBelow(iface).entrySet()) {
+                String via = nic.getKey().equals(iface) ? "" : ", through " + iface;
+                add(nic.getValue(), new Usage(Usage.NET, nic.getKey(),
+                        "reaches the " + s.role() + " " + s.address() + " of " + of + via, critical));
+                placed = true;
+            }
         }
+        if (!placed && critical != null) {
+            String why = s.ip() == null ? "it is a host name and pcipass asks no DNS"
+                    : ifaces.isEmpty() ? "no route leads to it" : "no PCI NIC lies below " + String.join(", ", ifaces);
+            unplaced.add(of + " lives on the " + s.role() + " " + s.address() + ", but " + why
+                    + ": pcipass cannot tell which NIC the host needs for it");
+        }
+    }
+
+    /** {@code fe80::1%2}: the interface of index 2 (or named so). */
+    private Set<String> scopedInterface(String scope) {
+        if (!scope.chars().allMatch(Character::isDigit)) {
+            boolean name = !scope.contains("/") && !scope.startsWith(".") && sys.exists("class/net/" + scope);
+            return name ? Set.of(scope) : Set.of();
+        }
+        for (String iface : sys.list("class/net")) {
+            if (scope.equals(sys.read("class/net/" + iface + "/ifindex"))) {
+                return Set.of(iface);
+            }
+        }
+        return Set.of();
+    }
+
+    /** The PCI NICs below {@code iface} (itself, or its lower devices), by interface name. */
+    private Map<String, PciAddress> nicsBelow(String iface) {
+        Map<String, PciAddress> out = new LinkedHashMap<>();
+        for (String phys : physicalInterfaces(iface)) {
+            PciAddress pci = nearestPci(sys.readlink("class/net/" + phys));
+            if (pci != null) {
+                out.put(phys, pci);
+            }
+        }
+        return out;
     }
 
     /** The interfaces with a PCI device below {@code iface}: itself, or its lower devices. */

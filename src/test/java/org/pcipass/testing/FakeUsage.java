@@ -197,6 +197,46 @@ public final class FakeUsage {
         return block(sdev.resolve("block"), name, majMin, false, sdev);
     }
 
+    /**
+     * A disk of the software iSCSI initiator (iscsi_tcp), laid out as
+     * drivers/scsi/scsi_transport_iscsi.c does: the SCSI host has no PCI parent
+     * ({@code devices/platform/hostH}), the session is its child {@code sessionS}, the disk hangs
+     * below {@code sessionS/targetH:0:0/H:0:0:0/block/NAME}, and the one connection is
+     * {@code sessionS/connectionS:0} with its class device
+     * {@code connectionS:0/iscsi_connection/connectionS:0} holding {@code address},
+     * {@code persistent_address} (both {@code portal}, as {@code %pI4}/{@code %pI6} write them) and
+     * the ports. {@code class/scsi_host}, {@code class/iscsi_host}, {@code class/iscsi_session} and
+     * {@code class/iscsi_connection} link to them.
+     */
+    public Path iscsiDisk(int scsiHost, int sid, String portal, String name, String majMin) {
+        String h = Integer.toString(scsiHost);
+        Path host = sys("devices/platform/host" + h);
+        Fs.write(host.resolve("uevent"), "DEVTYPE=scsi_host\n");
+        Fs.write(host.resolve("scsi_host/host" + h + "/proc_name"), "iscsi_tcp\n");
+        Fs.write(host.resolve("iscsi_host/host" + h + "/ipaddress"), "\n");
+        Fs.link(sys("class/scsi_host/host" + h), host.resolve("scsi_host/host" + h));
+        Fs.link(sys("class/iscsi_host/host" + h), host.resolve("iscsi_host/host" + h));
+        Path session = host.resolve("session" + sid);
+        Path sclass = session.resolve("iscsi_session/session" + sid);
+        Fs.write(sclass.resolve("targetname"), "iqn.2003-01.org.linux-iscsi.storage:node7\n");
+        Fs.write(sclass.resolve("tpgt"), "1\n");
+        Fs.write(sclass.resolve("state"), "LOGGED_IN\n");
+        Fs.write(sclass.resolve("ifacename"), "default\n");
+        Fs.link(sys("class/iscsi_session/session" + sid), sclass);
+        String conn = "connection" + sid + ":0";
+        Path cclass = session.resolve(conn).resolve("iscsi_connection").resolve(conn);
+        Fs.write(cclass.resolve("address"), portal + "\n");
+        Fs.write(cclass.resolve("port"), "3260\n");
+        Fs.write(cclass.resolve("persistent_address"), portal + "\n");
+        Fs.write(cclass.resolve("persistent_port"), "3260\n");
+        Fs.write(cclass.resolve("state"), "up\n");
+        Fs.link(sys("class/iscsi_connection").resolve(conn), cclass);
+        Path sdev = session.resolve("target" + h + ":0:0").resolve(h + ":0:0:0");
+        Fs.write(sdev.resolve("vendor"), "LIO-ORG \n");
+        Fs.write(sdev.resolve("model"), "node7-root      \n");
+        return block(sdev.resolve("block"), name, majMin, false, sdev);
+    }
+
     /** virtio disk: {@code DEV/virtioN/block/NAME}. */
     public Path virtioDisk(PciDev dev, String child, String name, String majMin) {
         Path c = virtioChild(dev, child, 2, "virtio_blk");
