@@ -174,6 +174,21 @@ public final class ModprobeFile {
     }
 
     /**
+     * The paths of the {@code include} lines outside the block, in file order, as written: module-init-tools
+     * reads each (a file, or every file in a directory); kmod ignores the directive.
+     */
+    public List<String> includes() {
+        List<String> paths = new ArrayList<>();
+        for (Logical l : logicalLines()) {
+            String[] w = l.words();
+            if (w.length >= 2 && w[0].equals("include")) {
+                paths.add(w[1]);
+            }
+        }
+        return paths;
+    }
+
+    /**
      * The file's text with the block's body replaced by {@code body} (one entry per line, no
      * terminators); an empty body removes the block, markers and all.
      */

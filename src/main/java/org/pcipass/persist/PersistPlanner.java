@@ -47,7 +47,15 @@ public final class PersistPlanner {
             }
         }
         notes.addAll(withdrawnParameters(was, now));
-        return new PersistPlan(target.path(), before, after, current.sha256(), current.charset(), file.warnings(),
+        List<String> warnings = new ArrayList<>(file.warnings());
+        target.neighbours().forEach((path, text) -> {
+            if (text == null) {
+                warnings.add(path + " could not be read (an I/O error, or larger than "
+                        + (ModprobeConfigFiles.MAX_BYTES >> 20) + " MiB), so pcipass could not check it for lines that"
+                        + " configure the modules of its own block; check it by hand");
+            }
+        });
+        return new PersistPlan(target.path(), before, after, current.sha256(), current.charset(), warnings,
                 now.advice(), now.bootReapply(), notes);
     }
 
@@ -59,6 +67,9 @@ public final class PersistPlanner {
         Set<String> originals = originalModules(previous, next);
         List<ModprobeFile.Conflict> conflicts = new ArrayList<>(file.conflicts(stubs, originals));
         for (Map.Entry<String, String> n : target.neighbours().entrySet()) {
+            if (n.getValue() == null) {
+                continue; // unreadable: a warning of the plan
+            }
             conflicts.addAll(ModprobeFile.parseForeign(n.getKey(), n.getValue()).conflicts(stubs, originals));
         }
         if (!conflicts.isEmpty()) {

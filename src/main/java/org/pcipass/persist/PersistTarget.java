@@ -1,8 +1,5 @@
 package org.pcipass.persist;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,7 +25,8 @@ import org.pcipass.sysfs.Sysfs;
  * @param pcibackModule {@code xen-pciback} or {@code pciback}
  * @param initramfs null when the root shows no initramfs under {@code /boot}
  * @param current the file's bytes now (absent when there is no file)
- * @param neighbours the other files modprobe reads with it (absolute path → text), for conflicts
+ * @param neighbours the other files modprobe reads with it (absolute path → text, null where it cannot be
+ *     read), for conflicts: {@link ModprobeConfigFiles}
  */
 public record PersistTarget(Path configRoot, String file, String pcibackModule, Set<Stub> builtInStubs,
         Initramfs initramfs, AtomicFile.Snapshot current, Map<String, String> neighbours) {
@@ -38,7 +36,6 @@ public record PersistTarget(Path configRoot, String file, String pcibackModule, 
     public static final String MODPROBE_D = "etc/modprobe.d/pcipass.conf";
 
     private static final Pattern RELEASE = Pattern.compile("(?i)\\brelease\\s+(\\d+)");
-    private static final List<String> NOT_READ = List.of("~", ".rpmsave", ".rpmnew", ".rpmorig", AtomicFile.BACKUP_SUFFIX);
 
     public PersistTarget {
         Objects.requireNonNull(configRoot, "configRoot");
@@ -100,7 +97,7 @@ public record PersistTarget(Path configRoot, String file, String pcibackModule, 
                 root.list("boot"), modules.release());
         Path configRoot = paths.configRoot();
         return new PersistTarget(configRoot, file, pciback, builtIn, initramfs,
-                AtomicFile.read(configRoot.resolve(file)), neighbours(configRoot, old));
+                AtomicFile.read(configRoot.resolve(file)), ModprobeConfigFiles.read(configRoot, file, old));
     }
 
     /**
@@ -159,32 +156,5 @@ public record PersistTarget(Path configRoot, String file, String pcibackModule, 
             }
         }
         return words;
-    }
-
-    /**
-     * The other files in {@code etc/modprobe.d} that modprobe reads: {@code *.conf} for kmod;
-     * every file but backups for RHEL 5's module-init-tools.
-     */
-    private static Map<String, String> neighbours(Path configRoot, boolean old) {
-        Path dir = configRoot.resolve("etc/modprobe.d");
-        Map<String, String> texts = new TreeMap<>();
-        String[] names = dir.toFile().list();
-        if (names == null) {
-            return texts;
-        }
-        Arrays.sort(names);
-        for (String name : names) {
-            boolean read = old ? NOT_READ.stream().noneMatch(name::endsWith)
-                    : name.endsWith(".conf") && !name.equals("pcipass.conf");
-            Path p = dir.resolve(name);
-            if (read && Files.isRegularFile(p)) {
-                try {
-                    texts.put(p.toString(), new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
-                } catch (IOException e) {
-                    // An unreadable neighbour cannot be checked for conflicts; it does not stop the edit.
-                }
-            }
-        }
-        return texts;
     }
 }

@@ -174,4 +174,13 @@ class ModprobeFileTest {
         assertThat(f.warnings()).isEmpty();
         assertThat(f.conflicts(Set.of("pciback"), Set.of("bnx2"))).isEmpty();
     }
+
+    @Test
+    void includesAreTheIncludeLinesOutsideTheBlockContinuationsJoined() {
+        ModprobeFile f = ModprobeFile.parse(F, "include /etc/modprobe.local\n# include /etc/commented\n"
+                + "include \\\n  /etc/modprobe.xen.d extra\ninclude\n" + SEED_BLOCK.replace("# END", "include /x\n# END")
+                + "\n  include\trelative.conf\n");
+
+        assertThat(f.includes()).containsExactly("/etc/modprobe.local", "/etc/modprobe.xen.d", "relative.conf");
+    }
 }

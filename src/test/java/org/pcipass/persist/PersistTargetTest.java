@@ -62,11 +62,16 @@ class PersistTargetTest {
     }
 
     @Test
-    void aRhel5RootAlsoChecksEveryFileInModprobeDButBackups() {
+    void aRhel5RootChecksEveryEntryOfModprobeDAsModuleInitTools33Pre3ReadsIt() {
+        // modprobe.c read_config: every entry but "." and "..", subdirectories too; backups were
+        // filtered out only from 3.6 on (config_filter.c), RHEL 5 ships 3.3-pre3
         PersistTarget t = Roots.rhel5(dir, "").write("etc/modprobe.d/xen", "options pciback permissive=1\n")
-                .write("etc/modprobe.d/xen~", "").write("etc/modprobe.d/xen.rpmsave", "").target();
+                .write("etc/modprobe.d/xen~", "").write("etc/modprobe.d/xen.rpmsave", "")
+                .write("etc/modprobe.d/local/nic", "").target();
 
-        assertThat(t.neighbours()).containsOnlyKeys(dir.resolve("etc/modprobe.d/xen").toString());
+        assertThat(t.neighbours()).containsOnlyKeys(dir.resolve("etc/modprobe.d/local/nic").toString(),
+                dir.resolve("etc/modprobe.d/xen").toString(), dir.resolve("etc/modprobe.d/xen.rpmsave").toString(),
+                dir.resolve("etc/modprobe.d/xen~").toString());
     }
 
     @Test

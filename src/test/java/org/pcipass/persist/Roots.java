@@ -71,6 +71,29 @@ final class Roots {
         }
     }
 
+    /** A symbolic link {@code rel} → {@code target} (as written: relative, or absolute for the root's {@code /}). */
+    Roots link(String rel, String target) {
+        try {
+            Path p = dir.resolve(rel);
+            Files.createDirectories(p.getParent());
+            Files.createSymbolicLink(p, Path.of(target));
+            return this;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Makes {@code /lib} a link to {@code usr/lib} (relative or absolute), its contents moved there. */
+    Roots mergedUsr(String libTarget) {
+        try {
+            Files.createDirectories(dir.resolve("usr"));
+            Files.move(dir.resolve("lib"), dir.resolve("usr/lib"));
+            return link("lib", libTarget);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     String read(String rel) {
         try {
             return Files.readString(dir.resolve(rel));
