@@ -34,6 +34,11 @@ final class ApplyBootCommand implements Command {
     }
 
     @Override
+    public StateDirCheck.Use stateDirUse(Args args) {
+        return StateDirCheck.Use.WRITE;
+    }
+
+    @Override
     public int run(Args args, Context ctx) {
         HostPaths paths = ctx.paths(args);
         if (!Files.isDirectory(paths.stateDir())) {

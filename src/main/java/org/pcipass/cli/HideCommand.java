@@ -25,6 +25,11 @@ final class HideCommand implements Command {
     }
 
     @Override
+    public StateDirCheck.Use stateDirUse(Args args) {
+        return args.flag("--dry-run") ? StateDirCheck.Use.READ : StateDirCheck.Use.CREATE;
+    }
+
+    @Override
     public int run(Args args, Context ctx) {
         String driver = Mutation.stubOption(args);
         HideRequest r = new HideRequest(Mutation.devices(args), driver, args.flag("--with-group"),
