@@ -1,5 +1,6 @@
 package org.pcipass.cli;
 
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,7 @@ final class ApplyBootCommand implements Command {
     private static final CommandSpec SPEC = new CommandSpec("apply-boot",
             "Re-apply persisted hides early in boot (run by the systemd unit pcipass-apply-boot.service).",
             List.of(Mutation.JSON), null, CommandSpec.Arity.NONE, List.of());
+    private static final String NOTHING = "nothing to re-apply: no persisted hides in ";
 
     @Override
     public CommandSpec spec() {
@@ -32,48 +34,75 @@ final class ApplyBootCommand implements Command {
     }
 
     @Override
+    public StateDirCheck.Use stateDirUse(Args args) {
+        return StateDirCheck.Use.WRITE;
+    }
+
+    @Override
     public int run(Args args, Context ctx) {
         HostPaths paths = ctx.paths(args);
-        Map<PciAddress, HiddenDevice> persisted = new TreeMap<>();
-        HiddenRegistry.load(paths.stateDir()).forEach((a, h) -> {
-            if (h.persisted()) {
-                persisted.put(a, h);
-            }
-        });
-        if (persisted.isEmpty()) {
-            ctx.out().println("nothing to re-apply: no persisted hides in " + paths.stateDir());
+        if (!Files.isDirectory(paths.stateDir())) {
+            // nothing was ever hidden or journaled here: answer, as read-only commands do, without creating it
+            ctx.out().println(NOTHING + paths.stateDir());
             return 0;
         }
-        int code = 0;
+        // The registry is read only under the lock, after recovery: an unhide --persist that held the lock
+        // meanwhile has returned its devices, and they must not be hidden again.
         try (HostLock lock = HostLock.acquire(paths.stateDir(), "pcipass apply-boot", Mutation.lockTimeout(ctx))) {
             Executor exec = Mutation.recovered(ctx, paths);
-            for (String stub : HideRequest.STUBS) {
-                HostSnapshot host = ctx.scan(args);
-                List<PciAddress> todo = new ArrayList<>();
-                persisted.forEach((a, h) -> {
-                    if (h.stub().equals(stub) && host.devices().containsKey(a)
-                            && !stub.equals(host.devices().get(a).driver())) {
-                        todo.add(a);
-                    }
-                });
-                if (todo.isEmpty()) {
-                    continue;
-                }
-                Planner planner = new Planner(host, HiddenRegistry.load(paths.stateDir()), ctx.persistence(host));
-                try {
-                    Plan plan = planner.hide(new HideRequest(todo, stub, false, false, false), "pcipass apply-boot");
-                    Executor.Outcome o = exec.apply(plan);
-                    Mutation.print(ctx.out(), plan, args.flag("--json"), o, false, host.sysfs());
-                    if (!o.done()) {
-                        ctx.err().println("pcipass: apply-boot: " + o.error());
-                        code = 1;
-                    }
-                } catch (PcipassException.Refused e) {
-                    ctx.err().println("pcipass: apply-boot: " + e.getMessage());
-                    code = Math.max(code, 3);
-                }
+            if (persisted(paths).isEmpty()) {
+                ctx.out().println(NOTHING + paths.stateDir());
+                return 0;
             }
+            int code = 0;
+            for (String stub : HideRequest.STUBS) {
+                int c = reapply(args, ctx, exec, stub);
+                code = c == 1 ? 1 : Math.max(code, c);
+            }
+            return code;
         }
-        return code;
+    }
+
+    /** Hides again the persisted devices of {@code stub} that are not on it; 0, 1 (failed) or 3 (refused). */
+    private static int reapply(Args args, Context ctx, Executor exec, String stub) {
+        HostSnapshot host = ctx.scan(args);
+        Map<PciAddress, HiddenDevice> registry = HiddenRegistry.load(host.paths().stateDir());
+        List<PciAddress> todo = new ArrayList<>();
+        persisted(registry).forEach((a, h) -> {
+            if (h.stub().equals(stub) && host.devices().containsKey(a) && !stub.equals(host.devices().get(a).driver())) {
+                todo.add(a);
+            }
+        });
+        if (todo.isEmpty()) {
+            return 0;
+        }
+        Planner planner = new Planner(host, registry, ctx.persistence(host));
+        try {
+            Plan plan = planner.hide(new HideRequest(todo, stub, false, false, false), "pcipass apply-boot");
+            Executor.Outcome o = exec.apply(plan);
+            Mutation.print(ctx.out(), plan, args.flag("--json"), o, false, host.sysfs());
+            if (!o.done()) {
+                ctx.err().println("pcipass: apply-boot: " + o.error());
+                return 1;
+            }
+            return 0;
+        } catch (PcipassException.Refused e) {
+            ctx.err().println("pcipass: apply-boot: " + e.getMessage());
+            return 3;
+        }
+    }
+
+    private static Map<PciAddress, HiddenDevice> persisted(HostPaths paths) {
+        return persisted(HiddenRegistry.load(paths.stateDir()));
+    }
+
+    private static Map<PciAddress, HiddenDevice> persisted(Map<PciAddress, HiddenDevice> registry) {
+        Map<PciAddress, HiddenDevice> out = new TreeMap<>();
+        registry.forEach((a, h) -> {
+            if (h.persisted()) {
+                out.put(a, h);
+            }
+        });
+        return out;
     }
 }

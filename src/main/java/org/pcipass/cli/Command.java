@@ -5,4 +5,9 @@ interface Command {
     CommandSpec spec();
 
     int run(Args args, Context ctx);
+
+    /** How this run uses the state dir, checked before it runs; most commands never read it. */
+    default StateDirCheck.Use stateDirUse(Args args) {
+        return StateDirCheck.Use.NONE;
+    }
 }

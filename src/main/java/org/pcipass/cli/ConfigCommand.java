@@ -34,6 +34,11 @@ final class ConfigCommand implements Command {
     }
 
     @Override
+    public StateDirCheck.Use stateDirUse(Args args) {
+        return StateDirCheck.Use.READ;
+    }
+
+    @Override
     public int run(Args args, Context ctx) {
         String format = args.value("--format");
         if (format == null || !(format.equals("modprobe") || format.equals("cmdline"))) {

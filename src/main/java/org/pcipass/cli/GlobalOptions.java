@@ -16,9 +16,18 @@ final class GlobalOptions {
     static HostPaths resolve(Map<String, String> given, Map<String, String> env) {
         Path sysfs = dir(pick(given, env, "--sysfs", "PCIPASS_SYSFS", "/sys"));
         Path root = dir(pick(given, env, "--config-root", "PCIPASS_CONFIG_ROOT", "/"));
-        Path state = path(pick(given, env, "--state-dir", "PCIPASS_STATE_DIR", "/var/lib/pcipass"));
+        Path state = stateDir(given, env).path();
         String[] ids = pick(given, env, "--pci-ids", "PCIPASS_PCI_IDS", null);
         return new HostPaths(sysfs, root, state, ids[1] == null ? null : path(ids));
+    }
+
+    /** A path and the name of the option or variable it came from, for messages. */
+    record Named(String name, Path path) {}
+
+    /** The state dir, unchecked but for being a path, and where it came from. */
+    static Named stateDir(Map<String, String> given, Map<String, String> env) {
+        String[] named = pick(given, env, "--state-dir", "PCIPASS_STATE_DIR", "/var/lib/pcipass");
+        return new Named(named[0], path(named));
     }
 
     /**

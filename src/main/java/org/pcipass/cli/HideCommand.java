@@ -10,17 +10,23 @@ final class HideCommand implements Command {
             List.of(CommandSpec.value("--driver", "D", "pciback, vfio-pci or pci-stub (default: pciback in a Xen"
                     + " dom0, vfio-pci otherwise)"),
                     Mutation.WITH_GROUP, Mutation.PERSIST,
-                    CommandSpec.flag("--force", "hide a host-critical device anyway (never the device holding /)"),
+                    CommandSpec.flag("--force", "hide a host-critical device anyway (never the device holding /, nor"
+                            + " an SR-IOV PF with VFs enabled)"),
                     Mutation.DRY_RUN, Mutation.JSON),
             "DEVICE", CommandSpec.Arity.MANY, List.of(
                     "Refusals (exit 3, nothing changed): bridges and host/ISA bridges; host-critical devices (unless"
-                    + " --force; never the device holding /); group-blocked devices; IOMMU group siblings still on"
-                    + " host drivers (unless --with-group); vfio-pci on an SR-IOV PF with VFs enabled, or without an"
-                    + " IOMMU; a stub driver that is neither loaded nor installed."));
+                    + " --force; never the device holding / nor an SR-IOV PF with VFs enabled); group-blocked devices;"
+                    + " IOMMU group siblings still on host drivers (unless --with-group); vfio-pci without an IOMMU; a"
+                    + " stub driver that is neither loaded nor installed."));
 
     @Override
     public CommandSpec spec() {
         return SPEC;
+    }
+
+    @Override
+    public StateDirCheck.Use stateDirUse(Args args) {
+        return args.flag("--dry-run") ? StateDirCheck.Use.READ : StateDirCheck.Use.CREATE;
     }
 
     @Override

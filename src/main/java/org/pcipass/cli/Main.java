@@ -54,6 +54,7 @@ public final class Main {
                 throw new PcipassException.BadInput("a command is required: " + String.join(", ", specs.keySet())
                         + " (see 'pcipass --help')");
             }
+            StateDirCheck.check(args, ctx, command.stateDirUse(args));
             return command.run(args, ctx);
         } catch (PcipassException e) {
             ctx.out().flush();

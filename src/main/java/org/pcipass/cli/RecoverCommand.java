@@ -17,6 +17,11 @@ final class RecoverCommand implements Command {
     }
 
     @Override
+    public StateDirCheck.Use stateDirUse(Args args) {
+        return StateDirCheck.Use.WRITE;
+    }
+
+    @Override
     public int run(Args args, Context ctx) {
         HostPaths paths = ctx.paths(args);
         if (!java.nio.file.Files.isDirectory(paths.stateDir())) {

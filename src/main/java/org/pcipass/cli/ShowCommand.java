@@ -46,10 +46,11 @@ final class ShowCommand implements Command {
     private static void print(PrintStream out, HostSnapshot host, PciDevice d) {
         out.println(d.address() + " " + Describe.line(host, d) + " " + Describe.ids(d));
         field(out, "libvirt name", d.address().nodedevName());
-        if (d.subsystemVendorId() != null) {
-            field(out, "Subsystem", "[" + Json.hex(d.subsystemVendorId(), 4) + ":" + Json.hex(d.subsystemDeviceId(), 4) + "]");
+        String subsystem = Describe.subsystemIds(d);
+        if (subsystem != null) {
+            field(out, "Subsystem", subsystem);
         }
-        field(out, "Header", String.valueOf(Json.headerType(d.headerType())));
+        field(out, "Header", Describe.header(d));
         field(out, "Driver", d.driver() == null ? "none" : d.driver() + (d.module() == null ? " (built in)" : " (module " + d.module() + ")"));
         if (d.iommuGroup() == null) {
             field(out, "IOMMU group", "none");

@@ -16,6 +16,11 @@ final class UnhideCommand implements Command {
     }
 
     @Override
+    public StateDirCheck.Use stateDirUse(Args args) {
+        return args.flag("--dry-run") ? StateDirCheck.Use.READ : StateDirCheck.Use.CREATE;
+    }
+
+    @Override
     public int run(Args args, Context ctx) {
         UnhideRequest r = new UnhideRequest(Mutation.devices(args), args.flag("--with-group"), args.flag("--persist"));
         return Mutation.run(args, ctx, "unhide", p -> p.unhide(r, Mutation.commandLine("unhide", args)));

@@ -10,7 +10,7 @@ final class VerdictHelp {
             Verdicts (first match wins):
               not-endpoint   a PCI-to-PCI or CardBus bridge, or a host or ISA/LPC bridge: stays with the host
               host-critical  the host depends on it: /, /boot, /usr or /var, active swap, the default route,
-                             the boot console
+                             the boot console; or an SR-IOV PF whose enabled VFs depend on it
               group-blocked  its IOMMU group holds a host-critical device or a bound host/ISA bridge
               assigned       a guest owns it
               no-iommu       a KVM host without an active IOMMU: vfio-pci refuses every device

@@ -133,10 +133,6 @@ final class Assessor {
         } else if ("pciback".equals(d.driver()) && hv != Hypervisor.XEN_DOM0) {
             out.add("on pciback: hidden from the host, but " + hv.label() + " guests need vfio-pci");
         }
-        if (d.sriov() != null && d.sriov().numVfs() != null && d.sriov().numVfs() > 0) {
-            out.add("SR-IOV physical function with " + d.sriov().numVfs()
-                    + " VFs enabled: vfio-pci refuses it until sriov_numvfs is 0");
-        }
         for (Usage u : host.usage(d.address())) {
             if (!u.isCritical() && u.kind().equals(Usage.BLOCK) && u.detail().startsWith("mounted at ")) {
                 out.add("in use by the host: " + u.name() + " " + u.detail() + " (unmount it before hiding)");

@@ -188,7 +188,7 @@ public final class HostSnapshot {
         return d.classCode() == null ? null : ids.className(d.classCode());
     }
 
-    /** Host-critical reasons from usage and boot VGA, without looking at the group. */
+    /** Host-critical reasons from usage, boot VGA and enabled VFs, without looking at the group. */
     List<String> criticalReasons(PciDevice d) {
         List<String> out = new ArrayList<>();
         if (d.bootVga()) {
@@ -199,6 +199,19 @@ public final class HostSnapshot {
                 out.add(u.critical());
             }
         }
+        if (d.enabledVfs() > 0) {
+            out.add(vfsDependOn(d));
+        }
         return out;
+    }
+
+    /**
+     * Unbinding a PF takes its VFs from whoever uses them (a host interface, a guest): vfio-pci refuses
+     * such a PF (EBUSY), and pciback or pci-stub would take it with the VFs left stranded.
+     */
+    private static String vfsDependOn(PciDevice d) {
+        int n = d.enabledVfs();
+        return n + (n == 1 ? " SR-IOV VF depends on it (disable it" : " SR-IOV VFs depend on it (disable them")
+                + " first: echo 0 > /sys/bus/pci/devices/" + d.address() + "/sriov_numvfs)";
     }
 }

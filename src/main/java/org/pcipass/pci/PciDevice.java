@@ -52,6 +52,11 @@ public record PciDevice(
     /** PCIe link state as sysfs words it ({@code 8.0 GT/s PCIe}, width 4). */
     public record Link(String speed, Integer width, String maxSpeed, Integer maxWidth) {}
 
+    /** How many SR-IOV VFs this PF has enabled ({@code sriov_numvfs}); 0 for a VF or a device without SR-IOV. */
+    public int enabledVfs() {
+        return sriov == null || sriov.numVfs() == null ? 0 : Math.max(0, sriov.numVfs());
+    }
+
     /** PCI-to-PCI or CardBus bridge by its header. */
     public boolean isBridgeHeader() {
         return isPciBridge() || isCardBusBridge();

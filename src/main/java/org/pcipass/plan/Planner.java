@@ -210,12 +210,13 @@ public final class Planner {
         switch (as.verdict()) {
             case NOT_ENDPOINT -> refusals.add(a + " is not an endpoint: " + as.reasons().get(0));
             case HOST_CRITICAL -> {
+                String why = a + " is host-critical: " + String.join(", ", as.reasons());
                 if (as.reasons().contains(ROOT_REASON)) {
-                    refusals.add(a + " is host-critical: " + String.join(", ", as.reasons())
-                            + "; pcipass never hides the device that holds /, not even with --force");
+                    refusals.add(why + "; pcipass never hides the device that holds /, not even with --force");
+                } else if (d.enabledVfs() > 0) {
+                    refusals.add(why + "; pcipass never unbinds a PF under its VFs, not even with --force");
                 } else if (!force) {
-                    refusals.add(a + " is host-critical: " + String.join(", ", as.reasons())
-                            + "; hiding it takes that from the host (pass --force if you really mean it)");
+                    refusals.add(why + "; hiding it takes that from the host (pass --force if you really mean it)");
                 }
             }
             case GROUP_BLOCKED -> refusals.add(a + " is group-blocked: " + String.join("; ", as.reasons())
@@ -227,10 +228,6 @@ public final class Planner {
                 }
             }
             default -> { }
-        }
-        if (stub.equals("vfio-pci") && d.sriov() != null && d.sriov().numVfs() != null && d.sriov().numVfs() > 0) {
-            refusals.add(a + " is an SR-IOV physical function with " + d.sriov().numVfs() + " VFs enabled: vfio-pci"
-                    + " refuses it; disable them first: echo 0 > /sys/bus/pci/devices/" + a + "/sriov_numvfs");
         }
     }
 

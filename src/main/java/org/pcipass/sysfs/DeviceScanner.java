@@ -53,7 +53,7 @@ public final class DeviceScanner {
             }
         }
         for (PciDevice d : found) {
-            if (d.sriov() != null && d.sriov().numVfs() != null && d.sriov().numVfs() > 0) {
+            if (d.enabledVfs() > 0) {
                 byAddress.put(d.address(), d.withVirtfns(virtfns(d, vfsOf.get(d.address()))));
             }
         }

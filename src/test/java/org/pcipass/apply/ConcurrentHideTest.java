@@ -182,6 +182,45 @@ class ConcurrentHideTest {
         assertThat(h.driver(B)).isEqualTo("vfio-pci");
     }
 
+    /**
+     * Issue 9, defect 3: {@code unhide B --persist} is held mid-plan (before the bind to igbvf),
+     * holding the lock; {@code apply-boot}, started then, must wait for it and read the registry
+     * only once it holds the lock: by then B is no longer persisted, so there is nothing to re-apply.
+     * (apply-boot reading the registry before the lock re-hid B on vfio-pci, both exiting 0.)
+     */
+    @Test
+    void applyBootWaitingForAnUnhidePersistDoesNotReHideWhatItReturned() throws Exception {
+        CrashHost h = CrashHost.kvm(tmp.resolve("host"));
+        Cli.Result hide = h.run("hide", B, "--persist");
+        assertThat(hide.exitCode()).as(hide.err()).isZero();
+        assertThat(h.registry().get(PciAddress.parse(B)).persisted()).as("re-applied by apply-boot at boot").isTrue();
+        Path lock = h.state.resolve(HostLock.FILE);
+        h.sim.pauseBeforeWrite("bus/pci/drivers/igbvf/bind");
+        ChildPcipass.Outcome unhide;
+        ChildPcipass.Outcome boot;
+        try (ChildPcipass u = ChildPcipass.start(CrashHost.childEnv(), h.argv("unhide", B, "--persist"))) {
+            assertThat(h.sim.awaitPause(CHILD)).as("unhide: %s", u.stderr()).isEqualTo("bus/pci/drivers/igbvf/bind");
+            try (ChildPcipass b = ChildPcipass.start(CrashHost.childEnv(), h.argv("apply-boot"))) {
+                assertThat(awaitOpen(b, lock, CHILD)).as("apply-boot opened the lock file; stderr: %s", b.stderr())
+                        .isTrue();
+                assertThat(b.finishedWithin(Duration.ofMillis(700))).as("apply-boot waits for the lock").isFalse();
+                h.sim.resume();
+                unhide = u.waitFor(CHILD);
+                boot = b.waitFor(CHILD);
+            }
+        } finally {
+            h.sim.resume();
+        }
+        assertThat(unhide.exitCode()).as("unhide: %s", unhide.stderr()).isZero();
+        assertThat(unhide.stdout()).isEqualTo(B + ": vfio-pci -> igbvf\n");
+        assertThat(boot.exitCode()).as("apply-boot: %s", boot.stderr()).isZero();
+        assertThat(boot.stderr()).isEmpty();
+        assertThat(boot.stdout()).isEqualTo("nothing to re-apply: no persisted hides in " + h.state + "\n");
+        assertThat(h.driver(B)).as("back on its original driver").isEqualTo("igbvf");
+        assertThat(h.registry()).as("its persistence removed: no later apply-boot hides it").isEmpty();
+        assertThat(h.journal()).doesNotExist();
+    }
+
     private static void assertBothHidden(CrashHost h) {
         assertThat(h.driver(A)).isEqualTo("vfio-pci");
         assertThat(h.driver(B)).isEqualTo("vfio-pci");
@@ -196,7 +235,7 @@ class ConcurrentHideTest {
     }
 
     /** True once {@code p} has {@code file} open (Linux: a link in /proc/PID/fd), false if it exits or time runs out. */
-    private static boolean awaitOpen(ChildPcipass p, Path file, Duration timeout) throws IOException {
+    static boolean awaitOpen(ChildPcipass p, Path file, Duration timeout) throws IOException {
         Path real = file.toRealPath();
         Path fds = Path.of("/proc", Long.toString(p.pid()), "fd");
         long end = System.nanoTime() + timeout.toNanos();

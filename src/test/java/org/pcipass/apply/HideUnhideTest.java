@@ -287,6 +287,30 @@ class HideUnhideTest {
     }
 
     @Test
+    void applyBootWithoutAStateDirHasNothingToReapplyAndCreatesNone() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        Cli.Result boot = h.ok("apply-boot");
+        assertThat(boot.out()).isEqualTo("nothing to re-apply: no persisted hides in " + h.state() + "\n");
+        assertThat(boot.err()).isEmpty();
+        assertThat(h.state()).as("like a read-only answer, it creates no state dir").doesNotExist();
+    }
+
+    @Test
+    void applyBootRecoversAnInterruptedPlanUnderTheLockEvenWithNothingPersisted() {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        Cli crashing = new Cli().kernel(h.sim()).runner(h.sim()).env("PCIPASS_TEST_CRASH_AFTER_STEP", "2");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> crashing.run("hide", WS_VF0, "--sysfs",
+                h.fake().sysfs().toString(), "--config-root", h.fake().configRoot().toString(), "--state-dir",
+                h.state().toString())).isInstanceOf(Hooks.SimulatedCrash.class);
+        assertThat(h.driver(WS_VF0)).as("unbound by the crashed plan").isNull();
+        Cli.Result boot = h.ok("apply-boot");
+        assertThat(boot.err()).startsWith("pcipass: recovered: 'pcipass hide " + WS_VF0 + "' was interrupted after 2 of");
+        assertThat(boot.out()).isEqualTo("nothing to re-apply: no persisted hides in " + h.state() + "\n");
+        assertThat(h.driver(WS_VF0)).isEqualTo("igbvf");
+        assertThat(h.state().resolve("journal")).doesNotExist();
+    }
+
+    @Test
     void malformedLinesAreLeftAloneWithAWarning() throws Exception {
         Host h = host(HostTrees.rhel5Root(tmp.resolve("h")));
         Path conf = h.fake().configRoot().resolve("etc/modprobe.conf");

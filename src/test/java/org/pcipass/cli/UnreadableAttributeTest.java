@@ -75,6 +75,9 @@ class UnreadableAttributeTest {
         }
         JsonNode shown = ShowGroupsCheckTest.json(h, "show", WS_UNKNOWN, "--json");
         assertThat(shown.get("headerType").isNull()).as("no config space").isTrue();
+        assertThat(ShowGroupsCheckTest.on(h, "show", WS_UNKNOWN).out()).as("no class either: nothing to go by")
+                .containsPattern("\n  Header: +unknown \\(config unreadable\\)\n")
+                .containsPattern("\n  Subsystem: +\\[8086:\\?{4}\\]\n").doesNotContain("null");
     }
 
     @Test
@@ -100,6 +103,8 @@ class UnreadableAttributeTest {
         assertThat(e1000.get("reasons")).isEqualTo(before.get("reasons"));
         JsonNode shown = ShowGroupsCheckTest.json(h, "show", WS_PCI_BRIDGE, "--json");
         assertThat(shown.get("headerType").isNull()).as("the header type itself stays unknown").isTrue();
+        assertThat(ShowGroupsCheckTest.on(h, "show", WS_PCI_BRIDGE).out()).as("what its class says, as the verdict")
+                .containsPattern("\n  Header: +bridge \\(class 0604; config unreadable\\)\n").doesNotContain("null");
         for (JsonNode g : ShowGroupsCheckTest.json(h, "groups", "--json")) {
             for (JsonNode m : g.get("members")) {
                 if (m.get("address").asText().equals(WS_PCI_BRIDGE)) {

@@ -43,14 +43,14 @@ class VerdictTest {
                 WS_GPU_PORT, WS_SPARE_PORT, WS_PCI_PORT, WS_PCI_BRIDGE, WS_NIC_PORT, WS_NVME_PORT, WS_LPC)) {
             expected.put(a, "not-endpoint");
         }
-        for (String a : List.of(WS_IGPU, WS_SATA, WS_DEFAULT_NIC, WS_NVME)) {
+        for (String a : List.of(WS_IGPU, WS_SATA, WS_DEFAULT_NIC, WS_NVME, WS_SRIOV_PF)) {
             expected.put(a, "host-critical");
         }
         expected.put(WS_GMM, "group-blocked");
         expected.put(WS_SMBUS, "group-blocked");
         expected.put(WS_VF1, "ready");
         expected.put(WS_SPARE_NIC, "ready");
-        for (String a : List.of(WS_SRIOV_PF, WS_VF0, WS_UNKNOWN, WS_VIRTIO_DISK, WS_GPU, WS_GPU_AUDIO, WS_E1000,
+        for (String a : List.of(WS_VF0, WS_UNKNOWN, WS_VIRTIO_DISK, WS_GPU, WS_GPU_AUDIO, WS_E1000,
                 WS_RTL8139)) {
             expected.put(a, "assignable");
         }
@@ -185,13 +185,42 @@ class VerdictTest {
     }
 
     @Test
-    void aMountedDataDiskIsAssignableWithANoteAndAnSriovPfWithVfsSaysVfioRefusesIt() {
+    void aMountedDataDiskIsAssignableWithANote() {
         Map<String, List<String>> v = verdicts(HostTrees.kvmWorkstation(tmp));
         assertThat(v.get(WS_VIRTIO_DISK)).containsExactly("assignable",
                 "in use by the host: vda mounted at /data (xfs) (unmount it before hiding)");
-        assertThat(v.get(WS_SRIOV_PF)).containsExactly("assignable",
-                "SR-IOV physical function with 2 VFs enabled: vfio-pci refuses it until sriov_numvfs is 0");
         assertThat(v.get(WS_UNKNOWN)).containsExactly("assignable");
+    }
+
+    @Test
+    void anSriovPfWithVfsEnabledIsHostCriticalAndBlocksItsGroupWhileItsVfsKeepTheirVerdicts() {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        // a second port of the I350 in the PF's IOMMU group, as on boards whose ACS does not split them
+        h.pci("0000:03:00.1").parent(h.device(WS_SRIOV_PF).parent()).ids(0x8086, 0x1521).pciClass(0x020000)
+                .driver("igb", "igb").iommuGroup(5).build();
+        Map<String, List<String>> v = verdicts(h);
+        String reason = "2 SR-IOV VFs depend on it (disable them first: echo 0 >"
+                + " /sys/bus/pci/devices/0000:03:00.0/sriov_numvfs)";
+        assertThat(v.get(WS_SRIOV_PF)).containsExactly("host-critical", reason);
+        assertThat(v.get("0000:03:00.1")).containsExactly("group-blocked",
+                "IOMMU group 5 also holds host-critical 0000:03:00.0 (" + reason + ")");
+        assertThat(v.get(WS_VF0)).containsExactly("assignable");
+        assertThat(v.get(WS_VF1)).containsExactly("ready", "on vfio-pci; IOMMU group 7 is viable");
+    }
+
+    @Test
+    void anSriovPfWithOneVfSaysSoInTheSingularAndOneWithoutVfsIsAssignable() {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        var one = h.pci("0000:00:06.0").ids(0x8086, 0x1521).pciClass(0x020000).sriov(7).driver("igb", "igb")
+                .iommuGroup(30).build();
+        h.pci("0000:00:06.4").physfn(one).ids(0x8086, 0x1520).pciClass(0x020000).driver("igbvf", "igbvf")
+                .iommuGroup(31).build();
+        h.pci("0000:00:07.0").ids(0x8086, 0x1521).pciClass(0x020000).sriov(7).driver("igb", "igb").iommuGroup(32)
+                .build();
+        Map<String, List<String>> v = verdicts(h);
+        assertThat(v.get("0000:00:06.0")).containsExactly("host-critical", "1 SR-IOV VF depends on it (disable it"
+                + " first: echo 0 > /sys/bus/pci/devices/0000:00:06.0/sriov_numvfs)");
+        assertThat(v.get("0000:00:07.0")).as("sriov_numvfs 0: no VF depends on it").containsExactly("assignable");
     }
 
     @Test

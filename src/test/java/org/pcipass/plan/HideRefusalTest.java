@@ -118,11 +118,37 @@ public class HideRefusalTest {
     }
 
     @Test
-    void vfioRefusesAnSriovPfWithVfsEnabled() throws Exception {
+    void anSriovPfWithVfsEnabledIsRefusedForEveryStubNotEvenWithForce() throws Exception {
         FakeHost h = HostTrees.kvmWorkstation(tmp.resolve("h"));
-        refused(h, "0000:03:00.0 is an SR-IOV physical function with 2 VFs enabled: vfio-pci refuses it; disable them"
-                + " first: echo 0 > /sys/bus/pci/devices/0000:03:00.0/sriov_numvfs", WS_SRIOV_PF);
-        assertThat(hide(h, WS_SRIOV_PF, "--driver", "pci-stub", "--dry-run").exitCode()).isZero();
+        String msg = "0000:03:00.0 is host-critical: 2 SR-IOV VFs depend on it (disable them first: echo 0 >"
+                + " /sys/bus/pci/devices/0000:03:00.0/sriov_numvfs); pcipass never unbinds a PF under its VFs, not"
+                + " even with --force";
+        refused(h, msg, WS_SRIOV_PF);
+        refused(h, msg, WS_SRIOV_PF, "--driver", "pci-stub");
+        refused(h, msg, WS_SRIOV_PF, "--driver", "pci-stub", "--force");
+        refused(h, msg, WS_SRIOV_PF, "--force", "--dry-run");
+    }
+
+    @Test
+    void inAXenDom0PcibackIsRefusedAnSriovPfWithVfsEnabled() throws Exception {
+        FakeHost h = HostTrees.xenDom0(tmp.resolve("h"));
+        var pf = h.pci("0000:0b:00.0").ids(0x8086, 0x1521).pciClass(0x020000).sriov(7).driver("igb", "igb").build();
+        h.pci("0000:0b:10.0").physfn(pf).ids(0x8086, 0x1520).pciClass(0x020000).driver("igbvf", "igbvf").build();
+        refused(h, "0000:0b:00.0 is host-critical: 1 SR-IOV VF depends on it (disable it first: echo 0 >"
+                + " /sys/bus/pci/devices/0000:0b:00.0/sriov_numvfs); pcipass never unbinds a PF under its VFs, not"
+                + " even with --force", "0000:0b:00.0", "--force");
+        Cli.Result vf = hide(h, "0000:0b:10.0", "--dry-run");
+        assertThat(vf.exitCode()).as("the VF itself can go: " + vf.err()).isZero();
+    }
+
+    @Test
+    void aGroupSiblingOfAnSriovPfWithVfsIsGroupBlocked() throws Exception {
+        FakeHost h = HostTrees.kvmWorkstation(tmp.resolve("h"));
+        h.pci("0000:03:00.1").parent(h.device(WS_SRIOV_PF).parent()).ids(0x8086, 0x1521).pciClass(0x020000)
+                .driver("igb", "igb").iommuGroup(5).build();
+        refused(h, "0000:03:00.1 is group-blocked: IOMMU group 5 also holds host-critical 0000:03:00.0 (2 SR-IOV VFs"
+                + " depend on it (disable them first: echo 0 > /sys/bus/pci/devices/0000:03:00.0/sriov_numvfs)); that"
+                + " group can never be given to a guest", "0000:03:00.1", "--with-group", "--force");
     }
 
     @Test

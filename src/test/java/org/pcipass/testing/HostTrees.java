@@ -24,7 +24,7 @@ public final class HostTrees {
     public static final String WS_SWITCH_DOWN0 = "0000:02:00.0";
     /** Switch downstream port (to bus 04), group 4. not-endpoint. */
     public static final String WS_SWITCH_DOWN1 = "0000:02:01.0";
-    /** I350 SR-IOV PF 8086:1521 on igb, 2 of 7 VFs on, own group 5, numa 0, reset "flr bus". assignable. */
+    /** I350 SR-IOV PF 8086:1521 on igb, 2 of 7 VFs on, own group 5, numa 0, reset "flr bus". host-critical (its VFs). */
     public static final String WS_SRIOV_PF = "0000:03:00.0";
     /** I350 VF 8086:1520 on igbvf (interface enp3s16), own group 6. assignable. */
     public static final String WS_VF0 = "0000:03:10.0";
