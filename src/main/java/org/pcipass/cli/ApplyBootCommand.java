@@ -8,6 +8,7 @@ import java.util.TreeMap;
 import org.pcipass.PcipassException;
 import org.pcipass.apply.Executor;
 import org.pcipass.apply.HostLock;
+import org.pcipass.apply.Journal;
 import org.pcipass.host.HostPaths;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.pci.PciAddress;
@@ -58,6 +59,9 @@ final class ApplyBootCommand implements Command {
             for (String stub : HideRequest.STUBS) {
                 int c = reapply(args, ctx, exec, stub);
                 code = c == 1 ? 1 : Math.max(code, c);
+                if (Files.exists(Journal.path(paths.stateDir()))) {
+                    break; // a rollback failed and kept its journal: nothing more until 'pcipass recover'
+                }
             }
             return code;
         }
@@ -81,11 +85,7 @@ final class ApplyBootCommand implements Command {
             Plan plan = planner.hide(new HideRequest(todo, stub, false, false, false), "pcipass apply-boot");
             Executor.Outcome o = exec.apply(plan);
             Mutation.print(ctx.out(), plan, args.flag("--json"), o, false, host.sysfs());
-            if (!o.done()) {
-                ctx.err().println("pcipass: apply-boot: " + o.error());
-                return 1;
-            }
-            return 0;
+            return Mutation.reportFailure(ctx.err(), plan, o, host.sysfs());
         } catch (PcipassException.Refused e) {
             ctx.err().println("pcipass: apply-boot: " + e.getMessage());
             return 3;
