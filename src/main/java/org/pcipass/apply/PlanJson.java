@@ -82,6 +82,9 @@ public final class PlanJson {
         n.put("vendorId", h.vendorId());
         n.put("deviceId", h.deviceId());
         n.put("persisted", h.persisted());
+        if (h.adopted()) {
+            n.put("adopted", true); // written only when true: registries of earlier releases read the same
+        }
         return n;
     }
 
@@ -89,7 +92,7 @@ public final class PlanJson {
         Map<String, Object> n = JsonTree.asObject(json, "a hidden device");
         return new HiddenDevice(PciAddress.parse(required(n, "address")), required(n, "stub"),
                 JsonTree.text(n, "originalDriver"), JsonTree.text(n, "originalModule"), JsonTree.text(n, "vendorId"),
-                JsonTree.text(n, "deviceId"), JsonTree.bool(n, "persisted", false));
+                JsonTree.text(n, "deviceId"), JsonTree.bool(n, "persisted", false), JsonTree.bool(n, "adopted", false));
     }
 
     static String required(Map<String, Object> n, String field) {

@@ -30,7 +30,8 @@ import org.pcipass.pci.PciAddress;
  * (a built-in stub or original driver) or a boot re-apply (ids shared with devices that stay).
  */
 public final class ModprobeLines {
-    private static final List<Stub> ID_STUBS = List.of(Stub.VFIO_PCI, Stub.PCI_STUB);
+    /** The stubs that take devices by id ({@code ids=}), in the order their lines come. */
+    static final List<Stub> ID_STUBS = List.of(Stub.VFIO_PCI, Stub.PCI_STUB);
 
     private ModprobeLines() {}
 
@@ -82,8 +83,7 @@ public final class ModprobeLines {
             group.stream().filter(d -> unusable.contains(d.ids())).forEach(boot::add);
             renderIdStub(stub, byIds, builtInStubs.contains(stub), lines, advice, boot, softdeps);
         }
-        softdeps.forEach((module, stubs) -> lines.add("softdep " + module + " pre: "
-                + stubs.stream().map(Stub::driverName).collect(Collectors.joining(" "))));
+        softdeps.forEach((module, stubs) -> lines.add(softdepLine(module, stubs)));
         return new Rendering(lines, advice, new ArrayList<>(boot));
     }
 
@@ -159,10 +159,9 @@ public final class ModprobeLines {
             return;
         }
         for (String original : originalModules(devices)) {
-            lines.add("install " + original + " /sbin/modprobe " + module
-                    + "; /sbin/modprobe --first-time --ignore-install " + original);
+            lines.add(installLine(original, module));
         }
-        lines.add("options " + module + " hide=" + hideValue(devices));
+        lines.add(hideLine(module, hideValue(devices)));
         builtInDriverAdvice(devices, module, parameter, advice, boot);
     }
 
@@ -177,11 +176,32 @@ public final class ModprobeLines {
             advice.add(new CmdlineAdvice(parameter, builtInStubWhy(stub.driverName())));
             return;
         }
-        lines.add("options " + stub.driverName() + " ids=" + idsValue(devices));
+        lines.add(idsLine(stub, idsValue(devices)));
         for (String original : originalModules(devices)) {
             softdeps.computeIfAbsent(original, m -> new LinkedHashSet<>()).add(stub);
         }
         builtInDriverAdvice(devices, stub.driverName(), parameter, advice, boot);
+    }
+
+    /** {@code install bnx2 /sbin/modprobe pciback; /sbin/modprobe --first-time --ignore-install bnx2}: pciback first. */
+    static String installLine(String original, String pcibackModule) {
+        return "install " + original + " /sbin/modprobe " + pcibackModule + "; /sbin/modprobe --first-time --ignore-install "
+                + original;
+    }
+
+    /** {@code options pciback hide=(0000:09:00.0)(0000:0a:04.1)}. */
+    static String hideLine(String pcibackModule, String value) {
+        return "options " + pcibackModule + " hide=" + value;
+    }
+
+    /** {@code options vfio-pci ids=10de:1b80,10de:10f0}. */
+    static String idsLine(Stub stub, String value) {
+        return "options " + stub.driverName() + " ids=" + value;
+    }
+
+    /** {@code softdep nouveau pre: vfio-pci}: the stubs load before the original module. */
+    static String softdepLine(String module, Set<Stub> stubs) {
+        return "softdep " + module + " pre: " + stubs.stream().map(Stub::driverName).collect(Collectors.joining(" "));
     }
 
     /** A built-in original driver binds during kernel start, before a modular stub can be loaded. */

@@ -22,9 +22,10 @@ public final class ModprobePersistence implements Persistence {
 
     @Override
     public List<Step.Edit> edits(Map<PciAddress, HiddenDevice> previous, Map<PciAddress, HiddenDevice> next,
-            List<String> notes) {
+            Set<PciAddress> persist, Set<PciAddress> unpersist, List<String> notes) {
         PersistTarget target = PersistTarget.inspect(host.paths());
-        PersistPlan plan = PersistPlanner.plan(target, convert(previous), convert(next), sharedIds(host, next.keySet()));
+        PersistPlan plan = PersistPlanner.plan(target, convert(previous), convert(next),
+                new PersistPlanner.Change(persist, unpersist), present(host));
         plan.warnings().forEach(w -> notes.add("warning: " + w));
         plan.advice().forEach(a -> notes.add(a.message()));
         plan.bootReapply().forEach(d -> notes.add(ModprobeLines.bootReapplyReason(d)
@@ -40,6 +41,37 @@ public final class ModprobePersistence implements Persistence {
             notes.add("enable the boot unit once: systemctl enable pcipass-apply-boot.service");
         }
         return edits;
+    }
+
+    @Override
+    public String adoptedModule(PciAddress device, String stub, Map<PciAddress, HiddenDevice> registry) {
+        PersistTarget target = PersistTarget.inspect(host.paths());
+        PersistedBlock block = PersistedBlock.parse(ModprobeFile.parse(target.path().toString(),
+                target.current().text()).blockBody());
+        Stub s = Stub.of(stub);
+        Set<String> candidates = new LinkedHashSet<>(block.modulesBefore(s));
+        registry.values().forEach(h -> {
+            if (s.driverName().equals(h.stub()) && h.originalModule() != null) {
+                candidates.remove(h.originalModule());
+            }
+        });
+        Map<PciAddress, DeviceIds> present = present(host);
+        long unknown = present.keySet().stream()
+                .filter(a -> !registry.containsKey(a) && block.covering(a, present.get(a)).contains(s)).count();
+        // one module no record accounts for, and this the one device the file hides there that no record knows
+        boolean itsOwn = candidates.size() == 1 && unknown == 1 && block.covering(device, present.get(device)).contains(s);
+        return itsOwn ? candidates.iterator().next() : null;
+    }
+
+    /** Every device of the snapshot with its ids (what an ids= line would take). */
+    static Map<PciAddress, DeviceIds> present(HostSnapshot host) {
+        Map<PciAddress, DeviceIds> out = new java.util.TreeMap<>();
+        host.devices().values().forEach(d -> {
+            if (d.vendorId() != null && d.deviceId() != null) {
+                out.put(d.address(), new DeviceIds(d.vendorId(), d.deviceId()));
+            }
+        });
+        return out;
     }
 
     /** How systemd starts this very pcipass: the JVM running now, its class path, and the state dir. */
@@ -61,8 +93,7 @@ public final class ModprobePersistence implements Persistence {
         for (HiddenDevice h : hidden.values()) {
             DeviceIds ids = h.vendorId() == null || h.deviceId() == null ? null
                     : DeviceIds.parse(h.vendorId() + ":" + h.deviceId());
-            out.add(new PersistedDevice(h.address(), Stub.of(h.stub()), h.originalDriver(),
-                    h.originalDriver() == null ? null : h.originalModule(), ids));
+            out.add(new PersistedDevice(h.address(), Stub.of(h.stub()), h.originalDriver(), h.originalModule(), ids));
         }
         return out;
     }

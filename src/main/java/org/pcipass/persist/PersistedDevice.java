@@ -7,9 +7,11 @@ import org.pcipass.pci.PciAddress;
 /**
  * A device whose hide survives reboots.
  *
- * @param driver the driver it had before the hide ({@code bnx2}, {@code xhci_hcd}), null when it had none
+ * @param driver the driver it had before the hide ({@code bnx2}, {@code xhci_hcd}), null when it had none or
+ *     when it is not known (a device pcipass found on its stub and adopted)
  * @param module that driver's module ({@code xhci_pci} for {@code xhci_hcd}), null when it had no
- *     driver or the driver is built into the kernel
+ *     driver or the driver is built into the kernel; for an adopted device, the module the configuration
+ *     loads before its stub, if it names one
  */
 public record PersistedDevice(PciAddress address, Stub stub, String driver, String module, DeviceIds ids)
         implements Comparable<PersistedDevice> {
@@ -27,9 +29,6 @@ public record PersistedDevice(PciAddress address, Stub stub, String driver, Stri
         if (module != null && !MODULE.matcher(module).matches()) {
             throw new IllegalArgumentException("invalid module name '" + module + "' for " + address
                     + ": letters, digits, - and _ only");
-        }
-        if (driver == null && module != null) {
-            throw new IllegalArgumentException("module '" + module + "' given for " + address + " without its driver");
         }
     }
 

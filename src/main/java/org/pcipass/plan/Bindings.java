@@ -75,7 +75,7 @@ public final class Bindings {
 
     /**
      * Steps that return {@code d} from its stub to the driver recorded at hide time, or let the
-     * kernel choose (drivers_probe) when nothing was recorded.
+     * kernel choose (drivers_probe) when nothing was recorded (pcipass did not hide it, or adopted it).
      */
     public List<Step> returnSteps(PciDevice d, HiddenDevice rec) {
         PciAddress a = d.address();
@@ -85,8 +85,12 @@ public final class Bindings {
             // unbound device it matches, and would take this one before the explicit bind
             loadIfNeeded(rec.originalDriver(), rec.originalModule(), out);
         }
+        if (rec != null && rec.adopted() && rec.originalModule() != null
+                && !sys.exists("module/" + rec.originalModule().replace('-', '_'))) {
+            out.add(new Step.Run(List.of("modprobe", rec.originalModule())));
+        }
         out.addAll(leaveStub(a, d.driver()));
-        if (rec == null) {
+        if (rec == null || rec.adopted()) {
             out.add(new Step.Write(sys.path("bus/pci/drivers_probe"), a.toString()));
             return out;
         }

@@ -13,11 +13,23 @@ import org.pcipass.pci.PciAddress;
  * @param vendorId vendor id, 4 hex digits (for id-based persistence)
  * @param deviceId device id, 4 hex digits
  * @param persisted whether the hide was written to the modprobe configuration
+ * @param adopted pcipass found it on its stub (hidden at boot, or by hand) and took it over: its original
+ *     driver is not known, so unhide lets the kernel pick (drivers_probe), after loading
+ *     {@code originalModule} when the configuration named one
  */
 public record HiddenDevice(PciAddress address, String stub, String originalDriver, String originalModule,
-        String vendorId, String deviceId, boolean persisted) {
+        String vendorId, String deviceId, boolean persisted, boolean adopted) {
     public HiddenDevice {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(stub, "stub");
+        if (adopted && originalDriver != null) {
+            throw new IllegalArgumentException("originalDriver: an adopted device's is not known, yet '" + originalDriver
+                    + "' is given for " + address);
+        }
+    }
+
+    /** The same record, persisted or not. */
+    public HiddenDevice withPersisted(boolean p) {
+        return new HiddenDevice(address, stub, originalDriver, originalModule, vendorId, deviceId, p, adopted);
     }
 }

@@ -95,14 +95,16 @@ public final class Planner {
             PciDevice d = host.device(a);
             if (stub.equals(d.driver())) {
                 notes.add(a + " is already hidden on " + stub);
-                if (r.persist() && after.containsKey(a) && !after.get(a).persisted()) {
-                    after.put(a, withPersisted(after.get(a), true));
+                if (r.persist() && !after.containsKey(a)) {
+                    after.put(a, adopt(d, stub, true, notes)); // hidden at boot or by hand: persisted from now on
+                } else if (r.persist() && !after.get(a).persisted()) {
+                    after.put(a, after.get(a).withPersisted(true));
                 }
                 continue;
             }
             before.put(a, bindings.state(d));
             steps.addAll(bindings.hideSteps(d, stub));
-            after.put(a, record(d, stub, r.persist()));
+            after.put(a, record(d, stub, r.persist(), notes));
             if (stub.equals("vfio-pci") && d.iommuGroup() != null) {
                 lastOfGroup.put(d.iommuGroup(), a);
             }
@@ -112,7 +114,7 @@ public final class Planner {
         if (before.isEmpty() && stubModule != null) {
             steps.clear();
         }
-        steps.addAll(persistEdits(after, r.persist(), notes));
+        steps.addAll(persistEdits(after, r.persist() ? targets : Set.of(), Set.of(), notes));
         return new Plan(command, steps, before, after, notes);
     }
 
@@ -146,7 +148,7 @@ public final class Planner {
             }
             before.put(a, bindings.state(d));
             steps.addAll(bindings.returnSteps(d, rec));
-            if (rec == null) {
+            if (rec == null || rec.adopted()) {
                 notes.add(a + " was not hidden by pcipass: no original driver is recorded, so the kernel picks one"
                         + " (drivers_probe)");
             } else if (stillPersisted) {
@@ -154,14 +156,17 @@ public final class Planner {
                         + " pass --persist to remove it there");
             }
         }
-        steps.addAll(persistEdits(after, r.persist(), notes));
+        steps.addAll(persistEdits(after, Set.of(), r.persist() ? targets : Set.of(), notes));
         return new Plan(command, steps, before, after, notes);
     }
-    private List<Step.Edit> persistEdits(Map<PciAddress, HiddenDevice> after, boolean persist, List<String> notes) {
-        if (!persist) {
+
+    /** The configuration edits for a command that persists or stops persisting devices; none otherwise. */
+    private List<Step.Edit> persistEdits(Map<PciAddress, HiddenDevice> after, Set<PciAddress> persist,
+            Set<PciAddress> unpersist, List<String> notes) {
+        if (persist.isEmpty() && unpersist.isEmpty()) {
             return List.of();
         }
-        return persistence.edits(persisted(hidden), persisted(after), notes);
+        return persistence.edits(persisted(hidden), persisted(after), persist, unpersist, notes);
     }
 
     private static Map<PciAddress, HiddenDevice> persisted(Map<PciAddress, HiddenDevice> registry) {
@@ -174,19 +179,32 @@ public final class Planner {
         return out;
     }
 
-    private HiddenDevice record(PciDevice d, String stub, boolean persist) {
+    private HiddenDevice record(PciDevice d, String stub, boolean persist, List<String> notes) {
         HiddenDevice old = hidden.get(d.address());
         if (old != null) {
             return new HiddenDevice(d.address(), stub, old.originalDriver(), old.originalModule(), old.vendorId(),
-                    old.deviceId(), persist || old.persisted());
+                    old.deviceId(), persist || old.persisted(), old.adopted());
+        }
+        if (Bindings.isStub(d.driver())) {
+            HiddenDevice found = adopt(d, d.driver(), persist, notes); // its driver now is a stub, not its own
+            return new HiddenDevice(d.address(), stub, null, found.originalModule(), found.vendorId(), found.deviceId(),
+                    persist, true);
         }
         return new HiddenDevice(d.address(), stub, d.driver(), d.module(), hex4(d.vendorId()), hex4(d.deviceId()),
-                persist);
+                persist, false);
     }
 
-    private static HiddenDevice withPersisted(HiddenDevice h, boolean p) {
-        return new HiddenDevice(h.address(), h.stub(), h.originalDriver(), h.originalModule(), h.vendorId(),
-                h.deviceId(), p);
+    /**
+     * A device found on {@code onStub} that pcipass did not hide (hidden at boot by a modprobe line or
+     * {@code xen-pciback.hide=}, or by hand): recorded from now on. Its original driver is not known;
+     * the configuration may name the module that was loaded after the stub for it.
+     */
+    private HiddenDevice adopt(PciDevice d, String onStub, boolean persist, List<String> notes) {
+        String module = persistence.adoptedModule(d.address(), onStub, hidden);
+        notes.add(d.address() + " was put on " + onStub + " by someone else (at boot, or by hand): pcipass records it"
+                + " now; its original driver is not known, so unhide will " + (module == null ? "" : "load " + module
+                + " and ") + "let the kernel pick one");
+        return new HiddenDevice(d.address(), onStub, null, module, hex4(d.vendorId()), hex4(d.deviceId()), persist, true);
     }
 
     private static String hex4(Integer v) {

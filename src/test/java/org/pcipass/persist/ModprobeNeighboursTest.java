@@ -28,7 +28,7 @@ class ModprobeNeighboursTest {
     Path dir;
 
     private static PersistPlan hide(Roots root, PersistedDevice device) {
-        return PersistPlanner.plan(root.target(), List.of(), List.of(device), Set.of());
+        return Devices.plan(root.target(), List.of(), List.of(device), Set.of());
     }
 
     /** The refusal's line for one conflict, exactly as the admin reads it. */

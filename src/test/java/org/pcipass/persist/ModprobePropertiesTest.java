@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,7 +18,6 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import org.pcipass.PcipassException;
-import org.pcipass.pci.PciAddress;
 
 class ModprobePropertiesTest {
     /** Modules that generated files talk about: never the devices' own modules or the stubs. */
@@ -34,7 +32,7 @@ class ModprobePropertiesTest {
     @Property(tries = 600)
     void hideKeepsEveryOutsideLineAndUnhideRestoresTheBytes(@ForAll("modprobeFiles") String original,
             @ForAll("deviceSets") List<PersistedDevice> devices, @ForAll boolean rhel5, @ForAll boolean xen) {
-        PersistPlan hidden = PersistPlanner.plan(target(original, rhel5, xen), List.of(), devices, Set.of());
+        PersistPlan hidden = Devices.plan(target(original, rhel5, xen), List.of(), devices, Set.of());
         String afterHide = hidden.after() == null ? "" : hidden.after();
         if (!afterHide.contains(ModprobeFile.BEGIN)) {
             // Nothing modprobe can do (e.g. ids on both vfio-pci and pci-stub): the file stays as it was.
@@ -47,10 +45,10 @@ class ModprobePropertiesTest {
         assertThat(directives(afterHide).stream().filter(d -> !block.contains(d)).toList())
                 .as("what modprobe reads outside the block").isEqualTo(directives(original));
 
-        PersistPlan again = PersistPlanner.plan(target(afterHide, rhel5, xen), devices, devices, Set.of());
+        PersistPlan again = Devices.plan(target(afterHide, rhel5, xen), devices, devices, Set.of());
         assertThat(again.changesFile()).isFalse();
 
-        PersistPlan unhidden = PersistPlanner.plan(target(afterHide, rhel5, xen), devices, List.of(), Set.of());
+        PersistPlan unhidden = Devices.plan(target(afterHide, rhel5, xen), devices, List.of(), Set.of());
         byte[] restored = unhidden.after() == null ? new byte[0] : unhidden.afterBytes();
         assertThat(restored).isEqualTo(original.getBytes(StandardCharsets.UTF_8));
         if (!original.isEmpty()) {
@@ -80,7 +78,7 @@ class ModprobePropertiesTest {
         String text = String.join("", pieces);
 
         if (!danglingBefore) {
-            assertThatThrownBy(() -> PersistPlanner.plan(target(text, true, false), List.of(), devices, Set.of()))
+            assertThatThrownBy(() -> Devices.plan(target(text, true, false), List.of(), devices, Set.of()))
                     .isInstanceOf(PcipassException.Refused.class)
                     .hasMessageContaining("configures " + conflict.split(" ")[1] + " outside pcipass's block");
         }
@@ -162,22 +160,6 @@ class ModprobePropertiesTest {
 
     @Provide
     Arbitrary<List<PersistedDevice>> deviceSets() {
-        Arbitrary<PciAddress> address = Combinators.combine(Arbitraries.integers().between(0, 2),
-                        Arbitraries.integers().between(0, 0xff), Arbitraries.integers().between(0, 0x1f),
-                        Arbitraries.integers().between(0, 7))
-                .as((dom, b, s, f) -> new PciAddress(dom, b, s, f));
-        Arbitrary<PersistedDevice> device = Combinators.combine(address, Arbitraries.of(Stub.class),
-                        Arbitraries.integers().between(0, DEVICE_MODULES.size() + 1),
-                        Arbitraries.of("8086:1533", "10de:1b80", "14e4:1639"))
-                .as((a, stub, m, ids) -> {
-                    String driver = m < DEVICE_MODULES.size() ? DEVICE_MODULES.get(m) : m == DEVICE_MODULES.size() ? "ahci" : null;
-                    String module = m < DEVICE_MODULES.size() ? driver : null;
-                    return new PersistedDevice(a, stub, driver, module, DeviceIds.parse(ids));
-                });
-        return device.list().ofMinSize(1).ofMaxSize(5).map(list -> {
-            Map<PciAddress, PersistedDevice> unique = new LinkedHashMap<>();
-            list.forEach(d -> unique.putIfAbsent(d.address(), d));
-            return List.copyOf(unique.values());
-        });
+        return Devices.arbitrarySets(DEVICE_MODULES);
     }
 }

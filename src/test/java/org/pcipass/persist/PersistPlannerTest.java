@@ -30,7 +30,7 @@ class PersistPlannerTest {
     Path dir;
 
     private static PersistPlan hide(Roots root, PersistedDevice... devices) {
-        return PersistPlanner.plan(root.target(), List.of(), List.of(devices), Set.of());
+        return Devices.plan(root.target(), List.of(), List.of(devices), Set.of());
     }
 
     @Test
@@ -72,7 +72,7 @@ class PersistPlannerTest {
 
         hide(root, seed(), pciback("0a:04.1", "e1000", "e1000")).apply();
         assertThat(root.read("etc/modprobe.conf")).contains("options pciback hide=(0000:09:00.0)(0000:0a:04.1)");
-        PersistPlanner.plan(root.target(), List.of(seed(), pciback("0a:04.1", "e1000", "e1000")), List.of(), Set.of())
+        Devices.plan(root.target(), List.of(seed(), pciback("0a:04.1", "e1000", "e1000")), List.of(), Set.of())
                 .apply();
 
         assertThat(root.read("etc/modprobe.conf")).isEqualTo(original);
@@ -83,7 +83,7 @@ class PersistPlannerTest {
         Roots root = Roots.debian12(dir);
         hide(root, seed()).apply();
 
-        PersistPlan plan = PersistPlanner.plan(root.target(), List.of(seed()), List.of(), Set.of());
+        PersistPlan plan = Devices.plan(root.target(), List.of(seed()), List.of(), Set.of());
         plan.apply();
 
         assertThat(plan.after()).isNull();
@@ -96,7 +96,7 @@ class PersistPlannerTest {
         Roots root = Roots.debian12(dir);
         hide(root, seed(), pciback("0a:04.1", "e1000", "e1000")).apply();
 
-        PersistPlanner.plan(root.target(), List.of(seed(), pciback("0a:04.1", "e1000", "e1000")), List.of(seed()),
+        Devices.plan(root.target(), List.of(seed(), pciback("0a:04.1", "e1000", "e1000")), List.of(seed()),
                 Set.of()).apply();
 
         assertThat(root.read("etc/modprobe.d/pcipass.conf")).isEqualTo(SEED_BLOCK);
@@ -107,7 +107,7 @@ class PersistPlannerTest {
         Roots root = Roots.debian12(dir);
         hide(root, seed()).apply();
 
-        PersistPlan again = PersistPlanner.plan(root.target(), List.of(seed()), List.of(seed()), Set.of());
+        PersistPlan again = Devices.plan(root.target(), List.of(seed()), List.of(seed()), Set.of());
 
         assertThat(again.changesFile()).isFalse();
         again.apply();
@@ -158,7 +158,7 @@ class PersistPlannerTest {
     void withdrawingAdvisedParametersIsSaid() {
         Roots root = Roots.debian12(dir);
 
-        PersistPlan plan = PersistPlanner.plan(root.target(), List.of(pciback("0000:09:00.0", "bnx2", null)),
+        PersistPlan plan = Devices.plan(root.target(), List.of(pciback("0000:09:00.0", "bnx2", null)),
                 List.of(), Set.of());
 
         assertThat(plan.notes()).containsExactly("remove pciback.hide=(0000:09:00.0) from the kernel command line if"
@@ -218,7 +218,7 @@ class PersistPlannerTest {
     void unhidingIsRefusedWhileALineOutsideTheBlockStillHidesTheDevice() {
         Roots root = Roots.rhel5(dir, RHEL5_CONF + "options pciback hide=(0000:09:00.0)\n");
 
-        assertThatThrownBy(() -> PersistPlanner.plan(root.target(), List.of(seed()), List.of(), Set.of()))
+        assertThatThrownBy(() -> Devices.plan(root.target(), List.of(seed()), List.of(), Set.of()))
                 .isInstanceOf(PcipassException.Refused.class)
                 .hasMessageContaining("line 4 configures pciback outside pcipass's block");
     }
@@ -279,7 +279,7 @@ class PersistPlannerTest {
         Roots root = Roots.rhel5(dir, null).write("etc/modprobe.conf", original);
 
         hide(root, seed()).apply();
-        PersistPlanner.plan(root.target(), List.of(seed()), List.of(), Set.of()).apply();
+        Devices.plan(root.target(), List.of(seed()), List.of(), Set.of()).apply();
 
         assertThat(AtomicFile.read(root.path("etc/modprobe.conf")).bytes()).isEqualTo(original);
     }
