@@ -348,6 +348,11 @@ public final class Executor {
             if (slots != null && slots.contains(w.value().strip())) {
                 throw new StepFailed("pciback still lists " + w.value().strip() + " in its slots after remove_slot");
             }
+        } else if (rel.endsWith("pciback/new_slot")) {
+            String slots = sys.read("bus/pci/drivers/pciback/slots");
+            if (slots == null || !slots.contains(w.value().strip())) {
+                throw new StepFailed("pciback does not list " + w.value().strip() + " in its slots after new_slot");
+            }
         }
     }
 

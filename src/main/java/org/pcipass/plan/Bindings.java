@@ -62,10 +62,10 @@ public final class Bindings {
         PciAddress a = d.address();
         List<Step> out = new ArrayList<>();
         out.add(new Step.Write(dev(a, "driver_override"), stub));
+        if (inPcibackSlots(a)) {
+            out.add(new Step.Write(drv("pciback", "remove_slot"), a.toString())); // else pciback seizes it at a probe
+        }
         if (d.driver() != null) {
-            if (d.driver().equals("pciback")) {
-                out.add(new Step.Write(drv("pciback", "remove_slot"), a.toString()));
-            }
             out.add(new Step.Write(dev(a, "driver/unbind"), a.toString()));
         }
         out.add(new Step.Write(drv(stub, "bind"), a.toString()));
@@ -109,11 +109,17 @@ public final class Bindings {
         if (!eq(now, before.driver())) {
             loadIfNeeded(before.driver(), before.module(), out);
         }
-        // the override first: with it set as before, the original driver (even pciback) accepts the bind
-        out.add(new Step.Write(dev(a, "driver_override"), before.override() == null ? "\n" : before.override()));
+        // the override first: with it set as before, the original driver (even pciback) accepts the bind. A stub
+        // that had the device without an override (its ids= at boot, new_id) has no ids of its own to take it back
+        // by: it gets it through the override, cleared again once it is bound.
+        boolean throughOverride = !eq(now, before.driver()) && before.override() == null && isStub(before.driver());
+        out.add(new Step.Write(dev(a, "driver_override"), throughOverride ? before.driver()
+                : before.override() == null ? "\n" : before.override()));
         boolean slotted = inPcibackSlots(a);
         if (slotted && !before.inPcibackSlots() && !"pciback".equals(before.driver())) {
             out.add(new Step.Write(drv("pciback", "remove_slot"), a.toString()));
+        } else if (!slotted && before.inPcibackSlots() && sys.isDirectory("bus/pci/drivers/pciback")) {
+            out.add(new Step.Write(drv("pciback", "new_slot"), a.toString()));
         }
         if (eq(now, before.driver())) {
             return out;
@@ -122,6 +128,9 @@ public final class Bindings {
             out.add(new Step.Write(dev(a, "driver/unbind"), a.toString()));
         }
         bindTo(a, before.driver(), out);
+        if (throughOverride) {
+            out.add(new Step.Write(dev(a, "driver_override"), "\n"));
+        }
         return out;
     }
 
@@ -129,7 +138,8 @@ public final class Bindings {
     private List<Step> leaveStub(PciAddress a, String current) {
         List<Step> out = new ArrayList<>();
         out.add(new Step.Write(dev(a, "driver_override"), "\n"));
-        if ("pciback".equals(current) || (current == null && inPcibackSlots(a))) {
+        if (inPcibackSlots(a)) {
+            // bound through its override, or a slot removed before: no slot, nothing to remove (ENOENT)
             out.add(new Step.Write(drv("pciback", "remove_slot"), a.toString()));
         }
         if (current != null) {
