@@ -31,15 +31,18 @@ public final class PersistPlanner {
         AtomicFile.Snapshot current = target.current();
         ModprobeFile file = ModprobeFile.parse(name, current.text());
         refuseConflicts(target, file, previous, next);
-        ModprobeLines.Rendering now = ModprobeLines.render(next, target.pcibackModule(), target.builtInStubs(), sharedIds);
-        ModprobeLines.Rendering was = ModprobeLines.render(previous, target.pcibackModule(), target.builtInStubs(), Set.of());
+        KernelCmdline cmdline = KernelCmdline.of(target);
+        ModprobeLines.Rendering now = ModprobeLines.render(next, target.pcibackModule(), target.builtInStubs(), sharedIds,
+                cmdline);
+        ModprobeLines.Rendering was = ModprobeLines.render(previous, target.pcibackModule(), target.builtInStubs(), Set.of(),
+                cmdline);
         String after = file.withBlock(now.lines());
         boolean wasEmptyFile = current.exists() && current.text().isEmpty();
         if (after.isEmpty() && !wasEmptyFile && (target.ownsWholeFile() || !current.exists())) {
             after = null; // pcipass's own file with nothing left in it goes; an empty file that was there stays
         }
         String before = current.exists() ? current.text() : null;
-        List<String> notes = new ArrayList<>();
+        List<String> notes = new ArrayList<>(now.notes());
         if (!Objects.equals(before, after) && target.initramfs() != null) {
             List<String> modules = new ArrayList<>(originalModules(previous, next));
             if (!modules.isEmpty()) {
@@ -47,6 +50,7 @@ public final class PersistPlanner {
             }
         }
         notes.addAll(withdrawnParameters(was, now));
+        notes.addAll(ModprobeLines.stillOnCmdline(previous, next, target.pcibackModule(), target.builtInStubs(), cmdline));
         return new PersistPlan(target.path(), before, after, current.sha256(), current.charset(), file.warnings(),
                 now.advice(), now.bootReapply(), notes);
     }
@@ -76,9 +80,6 @@ public final class PersistPlanner {
     /** Command-line parameters pcipass advised before whose name no longer appears in the advice. */
     private static List<String> withdrawnParameters(ModprobeLines.Rendering was, ModprobeLines.Rendering now) {
         Set<String> still = now.advice().stream().map(CmdlineAdvice::name).collect(Collectors.toSet());
-        return was.advice().stream().filter(a -> !still.contains(a.name()))
-                .map(a -> "remove " + a.parameter() + " from the kernel command line if you added it: no device"
-                        + " persisted by pcipass needs " + a.name() + " any more")
-                .toList();
+        return was.advice().stream().filter(a -> !still.contains(a.name())).map(CmdlineAdvice::withdrawal).toList();
     }
 }
