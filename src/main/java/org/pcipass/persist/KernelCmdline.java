@@ -43,21 +43,24 @@ public record KernelCmdline(String text, boolean readByModprobe) {
      * kernel and modprobe match them.
      */
     public String value(String module, String param) {
+        String word = parameter(module, param);
+        return word == null ? null : word.substring(word.indexOf('=') + 1);
+    }
+
+    /**
+     * That last occurrence as the command line writes it (quotes removed), e.g.
+     * {@code vfio_pci.ids=10de:1b80}; null when absent.
+     */
+    public String parameter(String module, String param) {
         String wanted = normal(module) + "." + param;
         String found = null;
         for (String word : words()) {
             int eq = word.indexOf('=');
             if (eq > 0 && normal(word.substring(0, eq)).equals(wanted)) {
-                found = word.substring(eq + 1);
+                found = word;
             }
         }
         return found;
-    }
-
-    /** The parameter as it stands on the command line, e.g. {@code vfio-pci.ids=10de:1b80}; null when absent. */
-    public String parameter(String module, String param) {
-        String v = value(module, param);
-        return v == null ? null : module + "." + param + "=" + v;
     }
 
     /**

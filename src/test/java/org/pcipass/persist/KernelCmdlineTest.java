@@ -17,7 +17,7 @@ class KernelCmdlineTest {
         assertThat(c.ids(Stub.VFIO_PCI)).containsExactly("10de:1b80");
         assertThat(c.ids(Stub.PCI_STUB)).containsExactly("8086:10c9");
         assertThat(c.hide("xen-pciback")).containsExactly("0000:09:00.0");
-        assertThat(c.parameter("vfio-pci", "ids")).isEqualTo("vfio-pci.ids=10de:1b80");
+        assertThat(c.parameter("vfio-pci", "ids")).as("as the command line writes it").isEqualTo("vfio_pci.ids=10de:1b80");
     }
 
     @Test
