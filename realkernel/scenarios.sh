@@ -83,19 +83,47 @@ if [ "$phase" = 2 ]; then
   # --- h (after the reboot). The drivers load as udev would load them at boot, with the persisted
   # modprobe configuration as the only configuration.
   fact h.kernel-cmdline "$(cat /proc/cmdline)"
+  # --- i (after the reboot): what modprobe gives pci-stub from pcipass's line and the command line's
+  # pci-stub.ids, in modprobe's own words, before anything loads it
+  run i-show-config sh -c "modprobe -C '$pr/root/etc/modprobe.d' -c | grep -E '^options (pci_stub|vfio_pci) '"
+  run i-dry-run modprobe -C "$pr/root/etc/modprobe.d" -n -v pci-stub
   run boot-modprobe modprobe -C "$pr/root/etc/modprobe.d" -a e1000 8139cp e1000e nvme virtio_net vfio-pci pci-stub
   record h.booted-e1000 "$E1000"
   record h.booted-rtl "$RTL"
   record h.booted-a "$A"
+  record i.booted-testdev "$TESTDEV"
+  record i.booted-nvme "$NVME"
   run apply-boot persisted apply-boot
   record h.applied-a "$A"
   record h.applied-e1000 "$E1000"
-  run persist-unhide persisted unhide "$E1000" "$A" --with-group --persist
+  record i.applied-nvme "$NVME"
+  run persist-unhide persisted unhide "$E1000" "$A" "$NVME" --with-group --persist
   record h.unhidden-e1000 "$E1000"
   record h.unhidden-rtl "$RTL"
   record h.unhidden-a "$A"
+  record i.unhidden-nvme "$NVME"
+  record i.unhidden-testdev "$TESTDEV"
   if [ -f "$pr/root/etc/modprobe.d/pcipass.conf" ]; then
     cp "$pr/root/etc/modprobe.d/pcipass.conf" "$results/unpersisted.conf"
+  fi
+  # --- i: the command line pcipass advised when it persisted the NVMe drive, as modprobe reads it at
+  # the next boot (/proc/cmdline, here a bind mount of the advised line), with the persisted line
+  advised="$(sed -n 's/.*replace pci-stub\.ids=[^ ]* with \(pci-stub\.ids=[^ ]*\) on the kernel command line.*/\1/p' \
+    "$results/persist-hide-nvme.out" | head -n 1)"
+  fact i.advised "$advised"
+  if [ -n "$advised" ]; then
+    sed "s/pci-stub\.ids=[^ ]*/$advised/" /proc/cmdline > /tmp/advised.cmdline
+    mount --bind /tmp/advised.cmdline /proc/cmdline
+    echo "$NVME" > "$devices/$NVME/driver/unbind"
+    rmmod pci_stub
+    run i-advised-dry-run modprobe -C "$results/persisted.conf" -n -v pci-stub
+    run i-advised-modprobe modprobe -C "$results/persisted.conf" pci-stub
+    record i.advised-nvme "$NVME"
+    record i.advised-testdev "$TESTDEV"
+    umount /proc/cmdline
+    echo "$NVME" > /sys/bus/pci/drivers/pci-stub/unbind
+    echo "$NVME" > /sys/bus/pci/drivers/nvme/bind
+    record i.returned-nvme "$NVME"
   fi
   touch "$results/done.2"
   echo "scenarios done"
@@ -115,6 +143,11 @@ MF0="$(by_mac 52:54:00:00:00:05)"
 MF1="$(by_mac 52:54:00:00:00:06)"
 VNET="$(by_mac 52:54:00:00:00:07)"
 NVME="$(grep -l 0x010802 "$devices"/*/class | head -n 1 | cut -d/ -f6)"
+# the PCI test device the kernel command line's pci-stub.ids names (stage.sh)
+TESTDEV=""
+for d in "$devices"/*; do
+  if [ "$(cat "$d/vendor")" = 0x1b36 ] && [ "$(cat "$d/device")" = 0x0005 ]; then TESTDEV="$(basename "$d")"; fi
+done
 ROOT9P=""
 for t in /sys/bus/virtio/devices/*/mount_tag; do
   if [ "$(tr -d '\0' < "$t")" = hostroot ]; then
@@ -122,7 +155,7 @@ for t in /sys/bus/virtio/devices/*/mount_tag; do
   fi
 done
 BRIDGE="$(basename "$(dirname "$(readlink -f "$devices/$E1000")")")"
-for v in A S E1000 RTL MF0 MF1 VNET NVME ROOT9P BRIDGE; do
+for v in A S E1000 RTL MF0 MF1 VNET NVME TESTDEV ROOT9P BRIDGE; do
   fact "dev.$v" "${!v}"
   echo "$v='${!v}'" >> "$results/devices.env"
 done
@@ -248,9 +281,14 @@ ln -s /dev "$pr/root/dev"
 ln -s /usr/lib "$pr/root/lib"
 run persist-hide-group persisted hide "$E1000" --with-group --driver vfio-pci --persist
 run persist-hide-a persisted hide "$A" --driver vfio-pci --persist
+# --- i (before the reboot). The kernel command line's pci-stub.ids names the test device, which
+# pci-stub took when it loaded above; pcipass persists the NVMe drive on pci-stub by its own id
+record i.boot1-testdev "$TESTDEV"
+run persist-hide-nvme persisted hide "$NVME" --driver pci-stub --persist
 cp "$pr/root/etc/modprobe.d/pcipass.conf" "$results/persisted.conf" 2>/dev/null
 record h.persisted-e1000 "$E1000"
 record h.persisted-a "$A"
+record i.persisted-nvme "$NVME"
 
 touch "$results/done.1"
 echo "scenarios done"

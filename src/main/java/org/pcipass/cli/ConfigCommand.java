@@ -6,6 +6,7 @@ import java.util.Set;
 import org.pcipass.PcipassException;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.persist.DeviceIds;
+import org.pcipass.persist.KernelCmdline;
 import org.pcipass.persist.ModprobeLines;
 import org.pcipass.persist.ModprobePersistence;
 import org.pcipass.persist.PersistTarget;
@@ -54,13 +55,14 @@ final class ConfigCommand implements Command {
             devices.add(persisted(host, host.device(a), hidden.get(a), driver));
         }
         PersistTarget target = PersistTarget.inspect(host.paths());
+        KernelCmdline cmdline = KernelCmdline.of(target); // its stub parameters are merged into both forms
         if (format.equals("cmdline")) {
-            ctx.out().println(ModprobeLines.cmdline(devices, target.pcibackModule()));
+            ctx.out().println(ModprobeLines.cmdline(devices, target.pcibackModule(), cmdline));
             return 0;
         }
         Set<DeviceIds> shared = ModprobePersistence.sharedIds(host, new java.util.HashSet<>(addresses));
         ctx.out().println("# for " + target.systemPath());
-        ctx.out().print(ModprobeLines.render(devices, target.pcibackModule(), target.builtInStubs(), shared)
+        ctx.out().print(ModprobeLines.render(devices, target.pcibackModule(), target.builtInStubs(), shared, cmdline)
                 .configText());
         return 0;
     }

@@ -24,13 +24,15 @@ final class BlockReconciler {
     private final PersistPlanner.Change change;
     private final Map<PciAddress, DeviceIds> present;
     private final PersistedBlock block;
+    private final KernelCmdline cmdline;
     /** The stubs whose lines hid each present device before the command. */
     private final Map<PciAddress, Set<Stub>> covered = new TreeMap<>();
     /** Every device hidden at boot after the command: by the registry or by the block. */
     private final Set<PciAddress> kept = new TreeSet<>();
 
     BlockReconciler(PersistTarget target, ModprobeFile file, Collection<PersistedDevice> previous,
-            Collection<PersistedDevice> next, PersistPlanner.Change change, Map<PciAddress, DeviceIds> present) {
+            Collection<PersistedDevice> next, PersistPlanner.Change change, Map<PciAddress, DeviceIds> present,
+            KernelCmdline cmdline) {
         this.target = target;
         this.where = file.name() + "'s pcipass block";
         this.previous = PersistPlanner.byAddress(previous);
@@ -38,6 +40,7 @@ final class BlockReconciler {
         this.change = change;
         this.present = present;
         this.block = PersistedBlock.parse(file.blockBody());
+        this.cmdline = cmdline;
         present.forEach((a, id) -> {
             Set<Stub> s = block.covering(a, id);
             if (!s.isEmpty()) {
@@ -68,8 +71,7 @@ final class BlockReconciler {
             uncover(a, refusals);
         }
         List<PersistedDevice> persisted = change.persist().stream().map(next::get).filter(d -> d != null).toList();
-        block.add(PersistedBlock.parse(ModprobeLines.render(persisted, target.pcibackModule(), target.builtInStubs(),
-                shared()).lines()));
+        block.add(PersistedBlock.parse(PersistPlanner.render(target, persisted, shared(), cmdline).lines()));
         for (PciAddress x : covered.keySet()) {
             // a registry device that loses its ids= line is hidden by apply-boot (the rendering's boot re-apply says so)
             if (!targets.contains(x) && !next.containsKey(x) && block.covering(x, present.get(x)).isEmpty()) {
@@ -130,8 +132,8 @@ final class BlockReconciler {
     /** Registry devices the file no longer hides (a line removed by hand): the file wins, said once. */
     private void noteRegistryDevicesTheFileDropped(List<String> notes) {
         Set<PciAddress> bootOnly = new TreeSet<>();
-        ModprobeLines.render(previous.values(), target.pcibackModule(), target.builtInStubs(),
-                PersistPlanner.shared(present, previous.keySet())).bootReapply().forEach(d -> bootOnly.add(d.address()));
+        PersistPlanner.render(target, previous.values(), PersistPlanner.shared(present, previous.keySet()), cmdline)
+                .bootReapply().forEach(d -> bootOnly.add(d.address()));
         for (PersistedDevice d : next.values()) {
             PciAddress a = d.address();
             if (!change.persist().contains(a) && !bootOnly.contains(a) && present.containsKey(a)

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.pcipass.pci.PciAddress;
 
@@ -28,6 +28,11 @@ import org.pcipass.pci.PciAddress;
  * then {@code options vfio-pci ids=}, {@code options pci-stub ids=}, then one {@code softdep} per
  * original module of the id-based stubs. What modprobe cannot do becomes {@link CmdlineAdvice}
  * (a built-in stub or original driver) or a boot re-apply (ids shared with devices that stay).
+ *
+ * <p>A stub parameter on the kernel command line ({@link KernelCmdline}) is merged into the stub's
+ * line and into the advice, so that the devices either names stay hidden: where modprobe reads the
+ * command line, its value replaces the line's when the stub loads, so pcipass's devices it does not
+ * name are advised onto it and re-applied at boot.
  */
 public final class ModprobeLines {
     /** The stubs that take devices by id ({@code ids=}), in the order their lines come. */
@@ -39,24 +44,34 @@ public final class ModprobeLines {
      * What {@link #render} decided.
      *
      * @param lines the block's body, no line terminators; empty when modprobe has nothing to do
-     * @param advice kernel command-line parameters to add, each with its reason
+     * @param advice kernel command-line parameters to add or change, each with its reason
      * @param bootReapply devices that only {@code pcipass apply-boot} can hide at boot, in address order
+     * @param notes what else to say: why each boot re-apply device is one (in its order), then what
+     *     pcipass took from the kernel command line
      */
-    public record Rendering(List<String> lines, List<CmdlineAdvice> advice, List<PersistedDevice> bootReapply) {
+    public record Rendering(List<String> lines, List<CmdlineAdvice> advice, List<PersistedDevice> bootReapply,
+            List<String> notes) {
         public Rendering {
             lines = List.copyOf(lines);
             advice = List.copyOf(advice);
             bootReapply = List.copyOf(bootReapply);
+            notes = List.copyOf(notes);
         }
 
-        /** {@code pcipass config --format modprobe}: the lines, then advice and boot re-apply as comments. */
+        /** {@code pcipass config --format modprobe}: the lines, then advice and notes as comments. */
         public String configText() {
             StringBuilder sb = new StringBuilder();
             lines.forEach(l -> sb.append(l).append('\n'));
             advice.forEach(a -> sb.append("# ").append(a.message()).append('\n'));
-            bootReapply.forEach(d -> sb.append("# ").append(bootReapplyReason(d)).append('\n'));
+            notes.forEach(n -> sb.append("# ").append(n).append('\n'));
             return sb.toString();
         }
+    }
+
+    /** {@link #render(Collection, String, Set, Set, KernelCmdline)} for a command line without stub parameters. */
+    public static Rendering render(Collection<PersistedDevice> devices, String pcibackModule,
+            Set<Stub> builtInStubs, Set<DeviceIds> sharedIds) {
+        return render(devices, pcibackModule, builtInStubs, sharedIds, KernelCmdline.NONE);
     }
 
     /**
@@ -66,25 +81,24 @@ public final class ModprobeLines {
      * @param builtInStubs stubs built into the kernel: modprobe options do nothing for them
      * @param sharedIds vendor:device ids that devices outside the persisted set also carry: an
      *     {@code ids=} line would take those devices too, so devices with these ids are re-applied at boot
+     * @param cmdline the kernel command line: its stub parameters are merged (see the class comment)
      */
     public static Rendering render(Collection<PersistedDevice> devices, String pcibackModule,
-            Set<Stub> builtInStubs, Set<DeviceIds> sharedIds) {
+            Set<Stub> builtInStubs, Set<DeviceIds> sharedIds, KernelCmdline cmdline) {
         List<PersistedDevice> sorted = sorted(devices);
-        List<String> lines = new ArrayList<>();
-        List<CmdlineAdvice> advice = new ArrayList<>();
-        Set<PersistedDevice> boot = new TreeSet<>();
-        renderPciback(of(sorted, Stub.PCIBACK), pcibackModule, builtInStubs, lines, advice, boot);
+        Out out = new Out();
+        renderPciback(of(sorted, Stub.PCIBACK), pcibackModule, builtInStubs.contains(Stub.PCIBACK), cmdline, out);
         Set<DeviceIds> unusable = new HashSet<>(sharedIds);
         unusable.addAll(idsOnBothIdStubs(sorted));
         Map<String, Set<Stub>> softdeps = new LinkedHashMap<>();
         for (Stub stub : ID_STUBS) {
             List<PersistedDevice> group = of(sorted, stub);
             List<PersistedDevice> byIds = group.stream().filter(d -> !unusable.contains(d.ids())).toList();
-            group.stream().filter(d -> unusable.contains(d.ids())).forEach(boot::add);
-            renderIdStub(stub, byIds, builtInStubs.contains(stub), lines, advice, boot, softdeps);
+            group.stream().filter(d -> unusable.contains(d.ids())).forEach(d -> out.reapply(d, bootReapplyReason(d)));
+            renderIdStub(stub, byIds, builtInStubs.contains(stub), cmdline, out, softdeps);
         }
-        softdeps.forEach((module, stubs) -> lines.add(softdepLine(module, stubs)));
-        return new Rendering(lines, advice, new ArrayList<>(boot));
+        softdeps.forEach((module, stubs) -> out.lines.add(softdepLine(module, stubs)));
+        return out.rendering();
     }
 
     /**
@@ -92,19 +106,44 @@ public final class ModprobeLines {
      * e.g. {@code xen-pciback.hide=(0000:09:00.0)(0000:0a:04.1) vfio-pci.ids=10de:1b80}.
      */
     public static String cmdline(Collection<PersistedDevice> devices, String pcibackModule) {
+        return cmdline(devices, pcibackModule, KernelCmdline.NONE);
+    }
+
+    /** {@link #cmdline(Collection, String)}, each parameter merged with the same one on {@code cmdline}. */
+    public static String cmdline(Collection<PersistedDevice> devices, String pcibackModule, KernelCmdline cmdline) {
         List<PersistedDevice> sorted = sorted(devices);
         List<String> params = new ArrayList<>();
         List<PersistedDevice> pciback = of(sorted, Stub.PCIBACK);
         if (!pciback.isEmpty()) {
-            params.add(hideParameter(pcibackModule, pciback));
+            params.add(StubParam.hide(pcibackModule, cmdline).parameter(pciback));
         }
         for (Stub stub : ID_STUBS) {
             List<PersistedDevice> group = of(sorted, stub);
             if (!group.isEmpty()) {
-                params.add(idsParameter(stub, group));
+                params.add(StubParam.ids(stub, cmdline).parameter(group));
             }
         }
         return String.join(" ", params);
+    }
+
+    /**
+     * What to say about the devices of {@code previous} that {@code next} no longer persists but
+     * the kernel command line still names: the stub takes them again at the next boot.
+     */
+    public static List<String> stillOnCmdline(Collection<PersistedDevice> previous, Collection<PersistedDevice> next,
+            String pcibackModule, Set<Stub> builtInStubs, KernelCmdline cmdline) {
+        Set<PciAddress> kept = next.stream().map(PersistedDevice::address).collect(Collectors.toSet());
+        List<String> notes = new ArrayList<>();
+        for (PersistedDevice d : sorted(previous)) {
+            StubParam p = StubParam.of(d.stub(), pcibackModule, cmdline);
+            boolean read = cmdline.readByModprobe() || builtInStubs.contains(d.stub());
+            if (!kept.contains(d.address()) && read && p.names(d)) {
+                notes.add(d.address() + " stays named by the kernel command line's " + p.current() + ", so "
+                        + p.module() + " takes it again at the next boot: remove " + p.entry(d) + " from that"
+                        + " parameter to keep it on the host");
+            }
+        }
+        return notes;
     }
 
     /** The modules a block for {@code devices} configures with {@code options}: the stubs in use. */
@@ -127,17 +166,6 @@ public final class ModprobeLines {
         return modules;
     }
 
-    /** {@code options pciback hide=(0000:09:00.0)(0000:0a:04.1)}'s value. */
-    public static String hideValue(Collection<PersistedDevice> devices) {
-        return sorted(devices).stream().map(d -> "(" + d.address() + ")").collect(Collectors.joining());
-    }
-
-    /** {@code ids=}'s value: sorted, each id once, comma-separated. */
-    public static String idsValue(Collection<PersistedDevice> devices) {
-        return devices.stream().map(PersistedDevice::ids).collect(Collectors.toCollection(TreeSet::new))
-                .stream().map(DeviceIds::toString).collect(Collectors.joining(","));
-    }
-
     /** Why a device is in {@link Rendering#bootReapply()}. */
     public static String bootReapplyReason(PersistedDevice d) {
         if (d.builtIn()) {
@@ -148,39 +176,48 @@ public final class ModprobeLines {
                 + d.stub() + ".ids would take too; pcipass apply-boot hides this one by address early in boot";
     }
 
-    private static void renderPciback(List<PersistedDevice> devices, String module, Set<Stub> builtInStubs,
-            List<String> lines, List<CmdlineAdvice> advice, Set<PersistedDevice> boot) {
+    private static void renderPciback(List<PersistedDevice> devices, String module, boolean stubBuiltIn,
+            KernelCmdline cmdline, Out out) {
         if (devices.isEmpty()) {
             return;
         }
-        String parameter = hideParameter(module, devices);
-        if (builtInStubs.contains(Stub.PCIBACK)) {
-            advice.add(new CmdlineAdvice(parameter, builtInStubWhy(module)));
+        StubParam p = StubParam.hide(module, cmdline);
+        otherPcibackName(module, cmdline, out);
+        if (stubBuiltIn) {
+            builtInStub(p, devices, out);
             return;
         }
         for (String original : originalModules(devices)) {
-            lines.add(installLine(original, module));
+            out.lines.add(installLine(original, module));
         }
-        lines.add(hideLine(module, hideValue(devices)));
-        builtInDriverAdvice(devices, module, parameter, advice, boot);
+        out.lines.add(p.optionsLine(devices));
+        builtInDriverAdvice(devices, p, out);
+        mergeTheCommandLine(p, devices, cmdline, out);
     }
 
     private static void renderIdStub(Stub stub, List<PersistedDevice> devices, boolean stubBuiltIn,
-            List<String> lines, List<CmdlineAdvice> advice, Set<PersistedDevice> boot,
-            Map<String, Set<Stub>> softdeps) {
+            KernelCmdline cmdline, Out out, Map<String, Set<Stub>> softdeps) {
         if (devices.isEmpty()) {
             return;
         }
-        String parameter = idsParameter(stub, devices);
+        StubParam p = StubParam.ids(stub, cmdline);
         if (stubBuiltIn) {
-            advice.add(new CmdlineAdvice(parameter, builtInStubWhy(stub.driverName())));
+            builtInStub(p, devices, out);
             return;
         }
-        lines.add(idsLine(stub, idsValue(devices)));
+        out.lines.add(p.optionsLine(devices));
         for (String original : originalModules(devices)) {
             softdeps.computeIfAbsent(original, m -> new LinkedHashSet<>()).add(stub);
         }
-        builtInDriverAdvice(devices, stub.driverName(), parameter, advice, boot);
+        builtInDriverAdvice(devices, p, out);
+        mergeTheCommandLine(p, devices, cmdline, out);
+    }
+
+    /** A built-in stub reads the command line alone: advise it, merged, unless it names every device already. */
+    private static void builtInStub(StubParam p, List<PersistedDevice> devices, Out out) {
+        if (!p.missed(devices).isEmpty()) {
+            out.advise(new CmdlineAdvice(p.parameter(devices), builtInStubWhy(p.module()), p.current()));
+        }
     }
 
     /** {@code install bnx2 /sbin/modprobe pciback; /sbin/modprobe --first-time --ignore-install bnx2}: pciback first. */
@@ -189,14 +226,9 @@ public final class ModprobeLines {
                 + original;
     }
 
-    /** {@code options pciback hide=(0000:09:00.0)(0000:0a:04.1)}. */
-    static String hideLine(String pcibackModule, String value) {
-        return "options " + pcibackModule + " hide=" + value;
-    }
-
-    /** {@code options vfio-pci ids=10de:1b80,10de:10f0}. */
-    static String idsLine(Stub stub, String value) {
-        return "options " + stub.driverName() + " ids=" + value;
+    /** {@code options pciback hide=(0000:09:00.0)(0000:0a:04.1)}, {@code options vfio-pci ids=10de:1b80,10de:10f0}. */
+    static String optionsLine(String module, String parameter, String value) {
+        return "options " + module + " " + parameter + "=" + value;
     }
 
     /** {@code softdep nouveau pre: vfio-pci}: the stubs load before the original module. */
@@ -205,30 +237,65 @@ public final class ModprobeLines {
     }
 
     /** A built-in original driver binds during kernel start, before a modular stub can be loaded. */
-    private static void builtInDriverAdvice(List<PersistedDevice> devices, String stubModule, String parameter,
-            List<CmdlineAdvice> advice, Set<PersistedDevice> boot) {
+    private static void builtInDriverAdvice(List<PersistedDevice> devices, StubParam p, Out out) {
         List<PersistedDevice> builtIn = devices.stream().filter(PersistedDevice::builtIn).toList();
-        if (builtIn.isEmpty()) {
+        builtIn.forEach(d -> out.reapply(d, bootReapplyReason(d)));
+        if (p.missed(builtIn).isEmpty()) {
             return;
         }
-        boot.addAll(builtIn);
+        String stubModule = p.module();
         String who = builtIn.stream().map(d -> d.driver() + " (" + d.address() + ")").collect(Collectors.joining(", "));
-        advice.add(new CmdlineAdvice(parameter, who + (builtIn.size() == 1 ? " is" : " are")
+        out.advise(new CmdlineAdvice(p.parameter(devices), who + (builtIn.size() == 1 ? " is" : " are")
                 + " built into the kernel, and no modprobe line can load " + stubModule
                 + " before a built-in driver binds; the command line wins only where " + stubModule
-                + " is built in too, so pcipass also re-applies the hide at boot"));
+                + " is built in too, so pcipass also re-applies the hide at boot", p.current()));
+    }
+
+    /**
+     * The command line's own value for a modular stub: merged into the line (said when it adds to
+     * it); where modprobe passes it to the stub it comes after the line's and wins, so the devices
+     * it does not name need it changed, and apply-boot until then.
+     */
+    private static void mergeTheCommandLine(StubParam p, List<PersistedDevice> devices, KernelCmdline cmdline, Out out) {
+        if (p.current() == null) {
+            return;
+        }
+        if (p.addsTo(devices)) {
+            out.notes.add("the kernel command line (/proc/cmdline) has " + p.current() + (cmdline.readByModprobe()
+                    ? ": pcipass's line carries its " + p.what() + " too (" + p.optionsLine(devices) + "), so that"
+                            + " they stay hidden if the parameter leaves the command line"
+                    : ", which this system's modprobe never passes to " + p.module() + " (module-init-tools before"
+                            + " 3.5 does not read /proc/cmdline): pcipass's line carries its " + p.what() + " too ("
+                            + p.optionsLine(devices) + "), so that they are hidden at boot"));
+        }
+        List<PersistedDevice> missed = p.missed(devices);
+        if (!cmdline.readByModprobe() || missed.isEmpty()) {
+            return;
+        }
+        String them = missed.stream().map(d -> d.address() + (p.isHide() ? "" : " (" + d.ids() + ")"))
+                .collect(Collectors.joining(", "));
+        out.advise(new CmdlineAdvice(p.parameter(devices), "when modprobe loads " + p.module() + ", it gives the"
+                + " command line's " + p.name() + "= after the options line's and the last one wins, so "
+                + p.module() + " would not take " + them + " at boot; until the command line names "
+                + (missed.size() == 1 ? "it" : "them") + ", pcipass apply-boot hides " + (missed.size() == 1 ? "it"
+                : "them") + " early in boot", p.current()));
+        missed.forEach(d -> out.reapply(d, d.address() + ": the kernel command line's " + p.current()
+                + " replaces the " + p.name() + "= of pcipass's line when " + p.module() + " loads, and does not"
+                + " name " + p.entry(d) + "; pcipass apply-boot hides this one by address early in boot"));
+    }
+
+    /** {@code pciback.hide=} on a kernel whose module is xen-pciback (or the reverse) reaches no module. */
+    private static void otherPcibackName(String module, KernelCmdline cmdline, Out out) {
+        String other = module.equals("pciback") ? "xen-pciback" : "pciback";
+        String there = cmdline.parameter(other, "hide");
+        if (there != null) {
+            out.notes.add("the kernel command line's " + there + " does nothing on this system: its pciback module"
+                    + " is " + module + ", which reads " + module + ".hide=");
+        }
     }
 
     private static String builtInStubWhy(String module) {
         return module + " is built into the kernel, so it ignores modprobe options";
-    }
-
-    private static String hideParameter(String module, List<PersistedDevice> devices) {
-        return module + ".hide=" + hideValue(devices);
-    }
-
-    private static String idsParameter(Stub stub, List<PersistedDevice> devices) {
-        return stub.driverName() + ".ids=" + idsValue(devices);
     }
 
     private static Set<DeviceIds> idsOnBothIdStubs(List<PersistedDevice> devices) {
@@ -239,6 +306,32 @@ public final class ModprobeLines {
 
     private static List<PersistedDevice> of(List<PersistedDevice> devices, Stub stub) {
         return devices.stream().filter(d -> d.stub() == stub).toList();
+    }
+
+    /** What a rendering collects: lines, advice (one per parameter), boot re-applies with their reasons, notes. */
+    private static final class Out {
+        final List<String> lines = new ArrayList<>();
+        final List<CmdlineAdvice> advice = new ArrayList<>();
+        final Map<PersistedDevice, String> boot = new TreeMap<>();
+        final List<String> notes = new ArrayList<>();
+
+        /** The first reason found for a device is its reason. */
+        void reapply(PersistedDevice d, String reason) {
+            boot.putIfAbsent(d, reason);
+        }
+
+        /** One piece of advice per parameter: the first one says why. */
+        void advise(CmdlineAdvice a) {
+            if (advice.stream().noneMatch(x -> x.name().equals(a.name()))) {
+                advice.add(a);
+            }
+        }
+
+        Rendering rendering() {
+            List<String> all = new ArrayList<>(boot.values());
+            all.addAll(notes);
+            return new Rendering(lines, advice, new ArrayList<>(boot.keySet()), all);
+        }
     }
 
     /** Address order; one entry per address. */

@@ -28,9 +28,7 @@ public final class ModprobePersistence implements Persistence {
                 new PersistPlanner.Change(persist, unpersist), present(host));
         plan.warnings().forEach(w -> notes.add("warning: " + w));
         plan.advice().forEach(a -> notes.add(a.message()));
-        plan.bootReapply().forEach(d -> notes.add(ModprobeLines.bootReapplyReason(d)
-               ));
-        notes.addAll(plan.notes());
+        notes.addAll(plan.notes()); // the boot re-apply reasons first, as the plan lists them
         List<Step.Edit> edits = new ArrayList<>();
         if (plan.changesFile()) {
             edits.add(new Step.Edit(plan.file().toString(), plan.before(), plan.after()));

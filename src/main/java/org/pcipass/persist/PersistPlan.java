@@ -16,7 +16,8 @@ import java.util.Objects;
  * @param warnings malformed lines outside pcipass's block, left as they are
  * @param advice kernel command-line parameters to add
  * @param bootReapply devices that {@code pcipass apply-boot} must hide at boot
- * @param notes everything else to tell the user: initramfs rebuild, parameters to remove
+ * @param notes everything else to tell the user: why each boot re-apply is one, what pcipass took from
+ *     the kernel command line, initramfs rebuild, parameters to remove or change back
  */
 public record PersistPlan(Path file, String before, String after, String beforeSha256, Charset charset,
         List<String> warnings, List<CmdlineAdvice> advice, List<PersistedDevice> bootReapply, List<String> notes) {

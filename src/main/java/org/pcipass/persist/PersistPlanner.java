@@ -66,24 +66,28 @@ public final class PersistPlanner {
         AtomicFile.Snapshot current = target.current();
         ModprobeFile file = ModprobeFile.parse(name, current.text());
         refuseConflicts(target, file, previous, next);
-        List<String> notes = new ArrayList<>();
+        KernelCmdline cmdline = KernelCmdline.of(target);
+        List<String> reconciled = new ArrayList<>();
         ModprobeLines.Rendering now;
         List<String> body;
-        if (file.blockBody().equals(render(target, previous, shared(present, byAddress(previous).keySet())).lines())) {
-            now = render(target, next, shared(present, byAddress(next).keySet()));
+        if (file.blockBody().equals(render(target, previous, shared(present, byAddress(previous).keySet()), cmdline)
+                .lines())) {
+            now = render(target, next, shared(present, byAddress(next).keySet()), cmdline);
             body = now.lines();
         } else {
-            BlockReconciler reconciler = new BlockReconciler(target, file, previous, next, change, present);
-            body = reconciler.body(notes);
-            now = render(target, next, reconciler.shared());
+            BlockReconciler reconciler = new BlockReconciler(target, file, previous, next, change, present, cmdline);
+            body = reconciler.body(reconciled);
+            now = render(target, next, reconciler.shared(), cmdline);
         }
-        ModprobeLines.Rendering was = render(target, previous, Set.of());
+        ModprobeLines.Rendering was = render(target, previous, Set.of(), cmdline);
         String after = file.withBlock(body);
         boolean wasEmptyFile = current.exists() && current.text().isEmpty();
         if (after.isEmpty() && !wasEmptyFile && (target.ownsWholeFile() || !current.exists())) {
             after = null; // pcipass's own file with nothing left in it goes; an empty file that was there stays
         }
         String before = current.exists() ? current.text() : null;
+        List<String> notes = new ArrayList<>(now.notes());
+        notes.addAll(reconciled);
         if (!Objects.equals(before, after) && target.initramfs() != null) {
             List<String> modules = new ArrayList<>(originalModules(previous, next));
             if (!modules.isEmpty()) {
@@ -91,6 +95,7 @@ public final class PersistPlanner {
             }
         }
         notes.addAll(withdrawnParameters(was, now));
+        notes.addAll(ModprobeLines.stillOnCmdline(previous, next, target.pcibackModule(), target.builtInStubs(), cmdline));
         List<String> warnings = new ArrayList<>(file.warnings());
         target.neighbours().forEach((path, text) -> {
             if (text == null) {
@@ -103,9 +108,9 @@ public final class PersistPlanner {
                 now.advice(), now.bootReapply(), notes);
     }
 
-    private static ModprobeLines.Rendering render(PersistTarget target, Collection<PersistedDevice> devices,
-            Set<DeviceIds> shared) {
-        return ModprobeLines.render(devices, target.pcibackModule(), target.builtInStubs(), shared);
+    static ModprobeLines.Rendering render(PersistTarget target, Collection<PersistedDevice> devices,
+            Set<DeviceIds> shared, KernelCmdline cmdline) {
+        return ModprobeLines.render(devices, target.pcibackModule(), target.builtInStubs(), shared, cmdline);
     }
 
     /** The ids of the devices in {@code present} outside {@code kept}. */
@@ -153,9 +158,6 @@ public final class PersistPlanner {
     /** Command-line parameters pcipass advised before whose name no longer appears in the advice. */
     private static List<String> withdrawnParameters(ModprobeLines.Rendering was, ModprobeLines.Rendering now) {
         Set<String> still = now.advice().stream().map(CmdlineAdvice::name).collect(Collectors.toSet());
-        return was.advice().stream().filter(a -> !still.contains(a.name()))
-                .map(a -> "remove " + a.parameter() + " from the kernel command line if you added it: no device"
-                        + " persisted by pcipass needs " + a.name() + " any more")
-                .toList();
+        return was.advice().stream().filter(a -> !still.contains(a.name())).map(CmdlineAdvice::withdrawal).toList();
     }
 }

@@ -27,9 +27,11 @@ import org.pcipass.sysfs.Sysfs;
  * @param current the file's bytes now (absent when there is no file)
  * @param neighbours the other files modprobe reads with it (absolute path → text, null where it cannot be
  *     read), for conflicts: {@link ModprobeConfigFiles}
+ * @param cmdline the kernel command line it booted with ({@code proc/cmdline}; "" when there is none):
+ *     its stub parameters meet pcipass's lines at boot ({@link KernelCmdline})
  */
 public record PersistTarget(Path configRoot, String file, String pcibackModule, Set<Stub> builtInStubs,
-        Initramfs initramfs, AtomicFile.Snapshot current, Map<String, String> neighbours) {
+        Initramfs initramfs, AtomicFile.Snapshot current, Map<String, String> neighbours, String cmdline) {
     /** module-init-tools' file (RHEL 5 and older); today's kmod never reads it. */
     public static final String MODPROBE_CONF = "etc/modprobe.conf";
     /** pcipass's own file where kmod reads {@code /etc/modprobe.d/*.conf}. */
@@ -44,6 +46,13 @@ public record PersistTarget(Path configRoot, String file, String pcibackModule, 
         Objects.requireNonNull(current, "current");
         builtInStubs = builtInStubs.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(builtInStubs));
         neighbours = Collections.unmodifiableSortedMap(new TreeMap<>(neighbours));
+        cmdline = cmdline == null ? "" : cmdline;
+    }
+
+    /** A target booted without stub parameters on its command line. */
+    public PersistTarget(Path configRoot, String file, String pcibackModule, Set<Stub> builtInStubs,
+            Initramfs initramfs, AtomicFile.Snapshot current, Map<String, String> neighbours) {
+        this(configRoot, file, pcibackModule, builtInStubs, initramfs, current, neighbours, "");
     }
 
     /**
@@ -77,7 +86,10 @@ public record PersistTarget(Path configRoot, String file, String pcibackModule, 
         return file.equals(MODPROBE_D);
     }
 
-    /** Reads the root's facts: {@code /etc/redhat-release}, {@code /lib/modules/RELEASE}, {@code /boot}, modprobe.d. */
+    /**
+     * Reads the root's facts: {@code /etc/redhat-release}, {@code /lib/modules/RELEASE}, {@code /boot},
+     * modprobe.d, {@code /proc/cmdline}.
+     */
     public static PersistTarget inspect(HostPaths paths) {
         Sysfs root = new Sysfs(paths.configRoot());
         KernelModules modules = new KernelModules(new Sysfs(paths.sysfs()), root);
@@ -97,7 +109,8 @@ public record PersistTarget(Path configRoot, String file, String pcibackModule, 
                 root.list("boot"), modules.release());
         Path configRoot = paths.configRoot();
         return new PersistTarget(configRoot, file, pciback, builtIn, initramfs,
-                AtomicFile.read(configRoot.resolve(file)), ModprobeConfigFiles.read(configRoot, file, old));
+                AtomicFile.read(configRoot.resolve(file)), ModprobeConfigFiles.read(configRoot, file, old),
+                root.readAll("proc/cmdline"));
     }
 
     /**

@@ -32,7 +32,7 @@ final class PersistedBlock {
     private static final Pattern SOFTDEP = Pattern.compile("softdep (\\S+) pre:((?: (?:vfio-pci|pci-stub))+)");
 
     private final Set<String> installs = new LinkedHashSet<>();
-    private final Set<String> hide = new TreeSet<>();
+    private final Set<String> hide = new TreeSet<>(KernelCmdline.HIDE_ORDER);
     private final Map<Stub, Set<DeviceIds>> ids = new EnumMap<>(Stub.class);
     private final Map<String, Set<Stub>> softdeps = new LinkedHashMap<>();
     private final List<String> other = new ArrayList<>();
@@ -80,12 +80,13 @@ final class PersistedBlock {
         List<String> out = new ArrayList<>();
         installs.forEach(m -> out.add(ModprobeLines.installLine(m, pcibackModule)));
         if (!hide.isEmpty()) {
-            out.add(ModprobeLines.hideLine(pcibackModule,
+            out.add(ModprobeLines.optionsLine(pcibackModule, "hide",
                     hide.stream().map(e -> "(" + e + ")").collect(Collectors.joining())));
         }
         ids.forEach((stub, set) -> {
             if (!set.isEmpty()) {
-                out.add(ModprobeLines.idsLine(stub, set.stream().map(DeviceIds::toString).collect(Collectors.joining(","))));
+                out.add(ModprobeLines.optionsLine(stub.driverName(), "ids",
+                        set.stream().map(DeviceIds::toString).collect(Collectors.joining(","))));
             }
         });
         softdeps.forEach((module, stubs) -> {

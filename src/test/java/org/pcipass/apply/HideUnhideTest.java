@@ -174,6 +174,7 @@ class HideUnhideTest {
         assertThat(Fs.read(conf)).isEqualTo(original);
     }
 
+    /** The dom0's command line has xen-pciback.hide=(0000:0a:04.1): the line carries it too. */
     @Test
     void persistenceOnACurrentRootGoesToModprobeD() throws Exception {
         Host h = host(HostTrees.xenDom0(tmp.resolve("h")));
@@ -183,12 +184,12 @@ class HideUnhideTest {
                 "# BEGIN pcipass\n"
                 + "install bnx2 /sbin/modprobe xen-pciback; /sbin/modprobe --first-time --ignore-install bnx2\n"
                 + "install e1000 /sbin/modprobe xen-pciback; /sbin/modprobe --first-time --ignore-install e1000\n"
-                + "options xen-pciback hide=(0000:09:00.0)(0000:0a:04.0)\n# END pcipass\n");
+                + "options xen-pciback hide=(0000:09:00.0)(0000:0a:04.0)(0000:0a:04.1)\n# END pcipass\n");
         assertThat(h.ok("unhide", XEN_BNX2, "--persist").out()).contains("wrote " + conf + "\n");
         assertThat(Fs.read(h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf"))).isEqualTo(
                 "# BEGIN pcipass\n"
                 + "install e1000 /sbin/modprobe xen-pciback; /sbin/modprobe --first-time --ignore-install e1000\n"
-                + "options xen-pciback hide=(0000:0a:04.0)\n# END pcipass\n");
+                + "options xen-pciback hide=(0000:0a:04.0)(0000:0a:04.1)\n# END pcipass\n");
         assertThat(h.ok("unhide", XEN_E1000_F0, "--persist").out()).contains("removed " + conf + "\n");
         assertThat(h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf")).doesNotExist();
     }
@@ -284,6 +285,52 @@ class HideUnhideTest {
         h.ok("unhide", WS_VF0, "--persist");
         assertThat(h.driver(WS_VF0)).isEqualTo("igbvf");
         assertThat(h.ok("apply-boot").out()).startsWith("nothing to re-apply");
+    }
+
+    /**
+     * Suspicion a of issue 9, through the simulator's modprobe, which follows the real kernel
+     * (RealKernelIT): the command line's vfio-pci.ids= comes after the options line's and replaces it.
+     * The line carries both; the command line is advised to; until then apply-boot hides the devices.
+     */
+    @Test
+    void aCommandLineWithVfioPciIdsIsMergedAdvisedAndReappliedAtBoot() throws Exception {
+        Host h = host(HostTrees.kvmWorkstation(tmp.resolve("h")));
+        h.fake().rootfs().cmdline("BOOT_IMAGE=/boot/vmlinuz ro quiet intel_iommu=on vfio-pci.ids=1b36:0005");
+        Path conf = h.fake().configRoot().resolve("etc/modprobe.d/pcipass.conf");
+
+        Cli.Result r = h.ok("hide", WS_E1000, "--with-group", "--persist");
+
+        assertThat(Fs.read(conf)).isEqualTo("# BEGIN pcipass\noptions vfio-pci ids=10ec:8139,1b36:0005,8086:100e\n"
+                + "softdep e1000 pre: vfio-pci\nsoftdep 8139cp pre: vfio-pci\n# END pcipass\n");
+        assertThat(r.out()).contains("note: replace vfio-pci.ids=1b36:0005 with vfio-pci.ids=10ec:8139,1b36:0005,8086:100e"
+                + " on the kernel command line: when modprobe loads vfio-pci, it gives the command line's ids= after"
+                + " the options line's and the last one wins, so vfio-pci would not take 0000:06:00.0 (8086:100e),"
+                + " 0000:06:01.0 (10ec:8139) at boot")
+                .contains("note: 0000:06:00.0: the kernel command line's vfio-pci.ids=1b36:0005 replaces the ids= of"
+                        + " pcipass's line when vfio-pci loads")
+                .contains("note: the kernel command line (/proc/cmdline) has vfio-pci.ids=1b36:0005: pcipass's line"
+                        + " carries its ids too")
+                .contains("systemctl enable pcipass-apply-boot.service");
+        assertThat(h.fake().configRoot().resolve("etc/systemd/system/pcipass-apply-boot.service")).exists();
+
+        // a reboot: the drivers load again with this configuration and this command line
+        h.ok("unhide", WS_E1000, "--with-group");
+        for (String m : List.of("vfio-pci", "e1000", "8139cp")) {
+            assertThat(h.sim().run(List.of("modprobe", "-r", m)).exitCode()).as("modprobe -r " + m).isZero();
+        }
+        assertThat(h.sim().run(List.of("modprobe", "-a", "e1000", "8139cp")).exitCode()).isZero();
+        assertThat(h.sim().idTable("vfio-pci")).as("the command line's ids, not the line's")
+                .containsExactly(new KernelSim.PciId(0x1b36, 0x0005));
+        assertThat(h.driver(WS_E1000)).isEqualTo("e1000");
+        assertThat(h.driver(WS_RTL8139)).isEqualTo("8139cp");
+        h.ok("apply-boot");
+        assertThat(h.driver(WS_E1000)).isEqualTo("vfio-pci");
+        assertThat(h.driver(WS_RTL8139)).isEqualTo("vfio-pci");
+
+        Cli.Result back = h.ok("unhide", WS_E1000, "--with-group", "--persist");
+        assertThat(conf).as("nothing persisted by pcipass: no line, whatever the command line has").doesNotExist();
+        assertThat(back.out()).contains("note: change vfio-pci.ids=10ec:8139,1b36:0005,8086:100e back to"
+                + " vfio-pci.ids=1b36:0005 on the kernel command line if you changed it");
     }
 
     @Test

@@ -31,7 +31,8 @@ class ConfigCommandTest {
     void xenPcibackAndVfioIdsForms() {
         Cli.Result x = ShowGroupsCheckTest.on(HostTrees.xenDom0(tmp.resolve("x")), "config", "09:00.0", "0a:04.0",
                 "--format", "cmdline");
-        assertThat(x.out()).isEqualTo("xen-pciback.hide=(0000:09:00.0)(0000:0a:04.0)\n");
+        assertThat(x.out()).as("merged with the dom0's own xen-pciback.hide=(0000:0a:04.1)")
+                .isEqualTo("xen-pciback.hide=(0000:09:00.0)(0000:0a:04.0)(0000:0a:04.1)\n");
         Cli.Result v = ShowGroupsCheckTest.on(HostTrees.kvmWorkstation(tmp.resolve("w")), "config", "0a:00.0",
                 "0a:00.1", "--format", "modprobe");
         assertThat(v.out()).isEqualTo("# for /etc/modprobe.d/pcipass.conf\noptions vfio-pci ids=10de:10f0,10de:1b80\n"
@@ -44,5 +45,20 @@ class ConfigCommandTest {
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err().strip()).isEqualTo("pcipass: --format 'xml' is not a format: give --format modprobe or"
                 + " --format cmdline");
+    }
+
+    @Test
+    void theModprobeFormMergesTheKernelCommandLinesIdsAndSaysWhy() {
+        FakeHost w = HostTrees.kvmWorkstation(tmp.resolve("w"));
+        w.rootfs().cmdline("ro quiet intel_iommu=on vfio-pci.ids=1b36:0005");
+
+        Cli.Result v = ShowGroupsCheckTest.on(w, "config", "0a:00.0", "0a:00.1", "--format", "modprobe");
+
+        assertThat(v.out()).startsWith("# for /etc/modprobe.d/pcipass.conf\noptions vfio-pci ids=10de:10f0,10de:1b80,1b36:0005\n"
+                + "softdep nouveau pre: vfio-pci\nsoftdep snd_hda_intel pre: vfio-pci\n"
+                + "# replace vfio-pci.ids=1b36:0005 with vfio-pci.ids=10de:10f0,10de:1b80,1b36:0005 on the kernel"
+                + " command line: ");
+        assertThat(ShowGroupsCheckTest.on(w, "config", "0a:00.0", "--format", "cmdline").out())
+                .isEqualTo("vfio-pci.ids=10de:1b80,1b36:0005\n");
     }
 }

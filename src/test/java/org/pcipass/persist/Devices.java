@@ -30,7 +30,7 @@ final class Devices {
 
     /**
      * {@link PersistPlanner#plan} for a host whose devices are exactly those persisted before or
-     * after, plus one more device (at 0000:fe:SS.F) for each of {@code sharedIds}: the change is the
+     * after, plus one more device (at ffff:fe:SS.F) for each of {@code sharedIds}: the change is the
      * difference of the two sets, as the registry sees it.
      */
     static PersistPlan plan(PersistTarget target, Collection<PersistedDevice> previous,
@@ -47,7 +47,7 @@ final class Devices {
         next.forEach(d -> out.put(d.address(), d.ids()));
         int i = 0;
         for (DeviceIds id : new java.util.TreeSet<>(sharedIds)) {
-            out.put(PciAddress.parse(String.format("0000:fe:%02x.%d", i % 32, i / 32 % 8)), id);
+            out.put(PciAddress.parse(String.format("ffff:fe:%02x.%d", i % 32, i / 32 % 8)), id);
             i++;
         }
         return out;

@@ -84,6 +84,56 @@ class ModprobePropertiesTest {
         }
     }
 
+    /**
+     * Whatever the kernel command line gives a stub, no persisted device is lost: a modular stub's
+     * line names it (and everything the command line names), or apply-boot re-applies it; where the
+     * command line's value is the one the stub ends with and does not name it, it is re-applied and
+     * the advised parameter names it; a built-in stub's is the command line, advised to name it.
+     */
+    @Property(tries = 500)
+    void everyPersistedDeviceStaysHiddenWhicheverValueTheStubEndsWith(@ForAll("deviceSets") List<PersistedDevice> devices,
+            @ForAll("cmdlines") String line, @ForAll boolean rhel5, @ForAll boolean xen,
+            @ForAll("stubSets") Set<Stub> builtIn) {
+        String module = xen ? "xen-pciback" : "pciback";
+        KernelCmdline cmdline = new KernelCmdline(line, !rhel5);
+        ModprobeLines.Rendering r = ModprobeLines.render(devices, module, builtIn, Set.of(), cmdline);
+        for (PersistedDevice d : devices) {
+            StubParam p = StubParam.of(d.stub(), module, cmdline);
+            boolean advised = r.advice().stream().anyMatch(a -> a.name().equals(p.module() + "." + p.name())
+                    && a.parameter().contains(p.entry(d)) && java.util.Objects.equals(a.replaces(), p.current()));
+            if (builtIn.contains(d.stub())) {
+                assertThat(p.names(d) || advised || r.bootReapply().contains(d)).as("%s on a built-in stub: %s", d, r)
+                        .isTrue();
+                continue;
+            }
+            String options = r.lines().stream().filter(l -> l.startsWith("options " + p.module() + " ")).findFirst()
+                    .orElse(null);
+            boolean reapplied = r.bootReapply().contains(d);
+            assertThat(reapplied || options != null && options.contains(p.entry(d))).as("%s: %s", d, r).isTrue();
+            if (options != null) {
+                p.cmdlineEntries().forEach(e -> assertThat(options).as("the command line's entries").contains(e));
+            }
+            boolean byLine = options != null && options.contains(p.entry(d));
+            if (cmdline.readByModprobe() && p.current() != null && !p.names(d) && byLine) {
+                assertThat(reapplied).as("%s: the command line's %s wins: %s", d, p.current(), r).isTrue();
+                assertThat(advised).as("%s advised onto %s: %s", d, p.current(), r).isTrue();
+            }
+        }
+    }
+
+    @Provide
+    Arbitrary<String> cmdlines() {
+        Arbitrary<String> word = Arbitraries.of("", "ro quiet", "vfio-pci.ids=1b36:0005", "vfio_pci.ids=10de:1b80",
+                "pci-stub.ids=8086:1533,14e4:1639", "xen-pciback.hide=(0000:00:00.0)", "pciback.hide=(01:02.3)(0000:0b:*.*)",
+                "\"vfio-pci.ids=10de:1b80,8086:1533\"", "xen_pciback.hide=(0001:00:00.0)(02:00.0)");
+        return Combinators.combine(word, word, word).as((a, b, c) -> (a + " " + b + " " + c).strip());
+    }
+
+    @Provide
+    Arbitrary<Set<Stub>> stubSets() {
+        return Arbitraries.subsetOf(Stub.values());
+    }
+
     /** The lines of {@code text} (contents, no terminators) with pcipass's block left out. */
     private static List<String> outsideLines(String text) {
         List<String> all = lines(text);

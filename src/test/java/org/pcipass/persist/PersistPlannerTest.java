@@ -298,4 +298,100 @@ class PersistPlannerTest {
         created.undo();
         assertThat(debian.exists("etc/modprobe.d/pcipass.conf")).isFalse();
     }
+
+    private static final PersistedDevice GPU = on(Stub.VFIO_PCI, "0000:01:00.0", "nouveau", "nouveau", "10de:1b80");
+    private static final PersistedDevice AUDIO =
+            on(Stub.VFIO_PCI, "0000:01:00.1", "snd_hda_intel", "snd_hda_intel", "10de:10f0");
+
+    /** A Debian 12 root booted with {@code vfio-pci.ids=1b36:0005} on its command line. */
+    private Roots bootedWithVfioIds() {
+        return Roots.debian12(dir).cmdline("BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-amd64 root=/dev/sda1 ro quiet"
+                + " vfio-pci.ids=1b36:0005");
+    }
+
+    @Test
+    void aHideOnARootBootedWithVfioPciIdsMergesThemAndAdvisesTheCommandLine() {
+        Roots root = bootedWithVfioIds();
+
+        PersistPlan plan = hide(root, GPU);
+
+        assertThat(plan.after()).isEqualTo("""
+                # BEGIN pcipass
+                options vfio-pci ids=10de:1b80,1b36:0005
+                softdep nouveau pre: vfio-pci
+                # END pcipass
+                """);
+        assertThat(plan.advice()).extracting(CmdlineAdvice::message).singleElement().asString()
+                .startsWith("replace vfio-pci.ids=1b36:0005 with vfio-pci.ids=10de:1b80,1b36:0005 on the kernel"
+                        + " command line: when modprobe loads vfio-pci, it gives the command line's ids= after the"
+                        + " options line's and the last one wins");
+        assertThat(plan.bootReapply()).containsExactly(GPU);
+        assertThat(plan.notes()).containsExactly(
+                "0000:01:00.0: the kernel command line's vfio-pci.ids=1b36:0005 replaces the ids= of pcipass's line"
+                        + " when vfio-pci loads, and does not name 10de:1b80; pcipass apply-boot hides this one by"
+                        + " address early in boot",
+                "the kernel command line (/proc/cmdline) has vfio-pci.ids=1b36:0005: pcipass's line carries its ids"
+                        + " too (options vfio-pci ids=10de:1b80,1b36:0005), so that they stay hidden if the parameter"
+                        + " leaves the command line");
+    }
+
+    @Test
+    void unhidingOneOfTwoKeepsTheCommandLinesIdsInTheLine() {
+        Roots root = bootedWithVfioIds();
+        hide(root, GPU, AUDIO).apply();
+        assertThat(root.read("etc/modprobe.d/pcipass.conf")).contains("options vfio-pci ids=10de:10f0,10de:1b80,1b36:0005\n");
+
+        Devices.plan(root.target(), List.of(GPU, AUDIO), List.of(GPU), Set.of()).apply();
+
+        assertThat(root.read("etc/modprobe.d/pcipass.conf")).isEqualTo("""
+                # BEGIN pcipass
+                options vfio-pci ids=10de:1b80,1b36:0005
+                softdep nouveau pre: vfio-pci
+                # END pcipass
+                """);
+    }
+
+    @Test
+    void unhidingTheLastOneLeavesTheCommandLineAloneAndSaysHowToUndoTheAdvice() {
+        Roots root = bootedWithVfioIds();
+        hide(root, GPU).apply();
+
+        PersistPlan plan = Devices.plan(root.target(), List.of(GPU), List.of(), Set.of());
+
+        assertThat(plan.after()).as("no line: the command line alone is fine").isNull();
+        assertThat(plan.notes()).containsExactly("change vfio-pci.ids=10de:1b80,1b36:0005 back to vfio-pci.ids=1b36:0005"
+                + " on the kernel command line if you changed it: no device persisted by pcipass needs vfio-pci.ids"
+                + " any more");
+    }
+
+    @Test
+    void aDeviceTheCommandLineStillNamesIsSaidWhenItIsNoLongerPersisted() {
+        Roots root = Roots.debian12(dir).cmdline("ro quiet vfio-pci.ids=10de:1b80,1b36:0005");
+        hide(root, GPU, AUDIO).apply();
+
+        PersistPlan plan = Devices.plan(root.target(), List.of(GPU, AUDIO), List.of(AUDIO), Set.of());
+
+        assertThat(plan.after()).contains("options vfio-pci ids=10de:10f0,10de:1b80,1b36:0005\n");
+        assertThat(plan.notes()).contains("0000:01:00.0 stays named by the kernel command line's"
+                + " vfio-pci.ids=10de:1b80,1b36:0005, so vfio-pci takes it again at the next boot: remove 10de:1b80"
+                + " from that parameter to keep it on the host");
+    }
+
+    @Test
+    void onRhel5TheCommandLinesHideIsMergedIntoModprobeConfAndDecidesNothingElse() {
+        Roots root = Roots.rhel5(dir, RHEL5_CONF).cmdline("ro root=/dev/VolGroup00/LogVol00 pciback.hide=(0a:04.1)");
+
+        PersistPlan plan = hide(root, seed());
+
+        assertThat(plan.after()).isEqualTo(RHEL5_CONF + """
+                # BEGIN pcipass
+                install bnx2 /sbin/modprobe pciback; /sbin/modprobe --first-time --ignore-install bnx2
+                options pciback hide=(0000:09:00.0)(0000:0a:04.1)
+                # END pcipass
+                """);
+        assertThat(plan.advice()).isEmpty();
+        assertThat(plan.bootReapply()).isEmpty();
+        assertThat(plan.notes()).first().asString().startsWith("the kernel command line (/proc/cmdline) has"
+                + " pciback.hide=(0a:04.1), which this system's modprobe never passes to pciback");
+    }
 }

@@ -117,4 +117,27 @@ class PersistTargetTest {
                 .isEqualTo("if bnx2 is loaded from your initramfs, rebuild it with your distribution's initramfs tool:"
                         + " the initramfs keeps its own copy of /etc/modprobe.d/pcipass.conf");
     }
+
+    @Test
+    void theKernelCommandLineIsReadFromProcUnderTheConfigRootAndAMissingOneIsEmpty() {
+        Roots root = Roots.debian12(dir);
+        assertThat(root.target().cmdline()).isEmpty();
+        assertThat(KernelCmdline.of(root.target()).ids(Stub.VFIO_PCI)).isEmpty();
+
+        root.cmdline("BOOT_IMAGE=/vmlinuz ro quiet vfio-pci.ids=10DE:1B80,1b36:0005");
+
+        assertThat(root.target().cmdline()).isEqualTo("BOOT_IMAGE=/vmlinuz ro quiet vfio-pci.ids=10DE:1B80,1b36:0005\n");
+        KernelCmdline cmdline = KernelCmdline.of(root.target());
+        assertThat(cmdline.ids(Stub.VFIO_PCI)).containsExactly("10de:1b80", "1b36:0005");
+        assertThat(cmdline.readByModprobe()).as("kmod reads /proc/cmdline").isTrue();
+    }
+
+    @Test
+    void rhel5sModprobeDoesNotReadTheKernelCommandLine() {
+        PersistTarget t = Roots.rhel5(dir, "").cmdline("ro root=/dev/sda1 pciback.hide=(09:00.0)").target();
+
+        KernelCmdline cmdline = KernelCmdline.of(t);
+        assertThat(cmdline.readByModprobe()).as("module-init-tools 3.3").isFalse();
+        assertThat(cmdline.hide("pciback")).containsExactly("0000:09:00.0");
+    }
 }

@@ -47,6 +47,11 @@ final class Roots {
         return r;
     }
 
+    /** The kernel command line the root booted with: {@code proc/cmdline}, newline-terminated as the kernel writes it. */
+    Roots cmdline(String line) {
+        return write("proc/cmdline", line + "\n");
+    }
+
     Roots write(String rel, String text) {
         return write(rel, text.getBytes(StandardCharsets.UTF_8));
     }

@@ -25,7 +25,8 @@ import org.pcipass.testing.LspciAgreement;
 /**
  * pcipass on a real Linux kernel: {@code realkernel/stage.sh} boots this Debian release's kernel under
  * QEMU (TCG) with an emulated Intel IOMMU, e1000e, e1000, rtl8139, NVMe and virtio devices behind
- * root ports, a PCIe switch and a PCIe-to-PCI bridge, and runs {@code realkernel/scenarios.sh} there
+ * root ports, a PCIe switch and a PCIe-to-PCI bridge (and a PCI test device that the kernel command
+ * line's {@code pci-stub.ids=} names), and runs {@code realkernel/scenarios.sh} there
  * in two boots of the same machine (the second shows what {@code --persist} does across a reboot);
  * each test here judges one scenario from what the guest wrote down: pcipass's output and exit
  * codes, and the kernel's own sysfs read by the guest's shell, not by pcipass.
@@ -239,6 +240,59 @@ class RealKernelIT {
         assertThat(fact("h.unhidden-a.netifs")).isNotEmpty();
         assertThat(Files.exists(results.resolve("unpersisted.conf")))
                 .as("unhide --persist removed the file pcipass created").isFalse();
+    }
+
+    /**
+     * i, issue 9's suspicion a: both boots' kernel command line has pci-stub.ids=1b36:0005 (the PCI
+     * test device, which has no driver of its own), and pcipass persists the NVMe drive (1b36:0010) on
+     * pci-stub. modprobe gives pci-stub the options line's ids, then the command line's, and the kernel
+     * keeps the last: the command line wins and the line's own ids are lost at boot. So pcipass's line
+     * carries both, it advises the merged parameter, and apply-boot hides the NVMe drive meanwhile;
+     * with the advised command line (here a bind mount over /proc/cmdline, which is what modprobe
+     * reads), pci-stub takes both devices.
+     */
+    @Test
+    void theKernelCommandLinesStubIdsReplaceTheOptionsLinesSoPcipassAdvisesThemAndReappliesTheRest()
+            throws IOException {
+        String nvme = dev("NVME");
+        dev("TESTDEV");
+        assertThat(fact("h.kernel-cmdline")).contains(" pci-stub.ids=1b36:0005 ");
+        assertThat(fact("i.boot1-testdev.driver")).as("the command line's pci-stub.ids, first boot").isEqualTo("pci-stub");
+
+        assertThat(exit("persist-hide-nvme")).as(text("persist-hide-nvme.err")).isZero();
+        assertThat(fact("i.persisted-nvme.driver")).isEqualTo("pci-stub");
+        assertThat(text("persisted.conf")).as("the line carries the command line's ids too")
+                .contains("options pci-stub ids=1b36:0005,1b36:0010\n").contains("softdep nvme pre: pci-stub\n");
+        assertThat(text("persist-hide-nvme.out"))
+                .contains("replace pci-stub.ids=1b36:0005 with pci-stub.ids=1b36:0005,1b36:0010 on the kernel command"
+                        + " line: when modprobe loads pci-stub, it gives the command line's ids= after the options"
+                        + " line's and the last one wins")
+                .contains(nvme + ": the kernel command line's pci-stub.ids=1b36:0005 replaces the ids= of pcipass's"
+                        + " line when pci-stub loads");
+
+        // the reboot, in modprobe's own words: the configuration's options first, then the command line's
+        assertThat(exit("i-show-config")).isZero();
+        assertThat(text("i-show-config.out")).contains("options pci_stub ids=1b36:0005,1b36:0010\noptions pci_stub"
+                + " ids=1b36:0005\n");
+        assertThat(text("i-dry-run.out").strip()).matches("insmod \\S*/pci-stub\\.ko ids=1b36:0005,1b36:0010 ids=1b36:0005");
+        // and the kernel keeps the last
+        assertThat(fact("i.booted-testdev.driver")).isEqualTo("pci-stub");
+        assertThat(fact("i.booted-nvme.driver")).as("the command line's ids replaced the line's").isEqualTo("nvme");
+        assertThat(text("apply-boot.out")).contains(nvme + ": nvme -> pci-stub");
+        assertThat(fact("i.applied-nvme.driver")).isEqualTo("pci-stub");
+
+        assertThat(fact("i.unhidden-nvme.driver")).isEqualTo("nvme");
+        assertThat(fact("i.unhidden-testdev.driver")).as("the command line's device is not pcipass's").isEqualTo("pci-stub");
+        assertThat(text("persist-unhide.out")).contains("change pci-stub.ids=1b36:0005,1b36:0010 back to"
+                + " pci-stub.ids=1b36:0005 on the kernel command line if you changed it");
+
+        assertThat(fact("i.advised")).isEqualTo("pci-stub.ids=1b36:0005,1b36:0010");
+        assertThat(text("i-advised-dry-run.out").strip())
+                .matches("insmod \\S*/pci-stub\\.ko ids=1b36:0005,1b36:0010 ids=1b36:0005,1b36:0010");
+        assertThat(exit("i-advised-modprobe")).as(text("i-advised-modprobe.err")).isZero();
+        assertThat(fact("i.advised-nvme.driver")).as("the advised command line names it").isEqualTo("pci-stub");
+        assertThat(fact("i.advised-testdev.driver")).isEqualTo("pci-stub");
+        assertThat(fact("i.returned-nvme.driver")).isEqualTo("nvme");
     }
 
     /** c. */

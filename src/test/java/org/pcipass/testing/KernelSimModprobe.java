@@ -19,7 +19,8 @@ import org.pcipass.testing.KernelSim.PciId;
  * registers its PCI driver in the tree and offers it every unbound device (the driver core's
  * driver_attach). The configuration modprobe reads is honoured: {@code options} (vfio-pci/pci-stub
  * {@code ids=}, pciback {@code hide=}), {@code install} (its modprobe commands are run, others
- * ignored), {@code softdep … pre:/post:}, and {@code MODULE.PARAM=} on {@code proc/cmdline}. The
+ * ignored), {@code softdep … pre:/post:}, and {@code MODULE.PARAM=} on {@code proc/cmdline}, which
+ * comes after the files' options and, as on a real kernel, replaces a parameter they set. The
  * files are {@code etc/modprobe.d/*.conf}, plus {@code etc/modprobe.conf} for a 2.x kernel
  * release (module-init-tools; kmod never reads it).
  */
@@ -143,13 +144,19 @@ final class KernelSimModprobe {
         order.remove(driver);
         order.add(driver);
         state.setOrder(order);
+        // modprobe's order: the configuration files' options, then the command line's, then its own
+        // arguments; the kernel sets a parameter once per occurrence and a string keeps the last
         List<String> opts = new ArrayList<>(cfg.options.getOrDefault(m, List.of()));
         opts.addAll(cmdlineOptions(m));
         opts.addAll(params);
+        Map<String, String> last = new LinkedHashMap<>();
         for (String o : opts) {
             int eq = o.indexOf('=');
-            String key = eq < 0 ? o : o.substring(0, eq);
-            String value = eq < 0 ? "" : o.substring(eq + 1);
+            last.put(eq < 0 ? o : o.substring(0, eq), eq < 0 ? "" : o.substring(eq + 1));
+        }
+        for (Map.Entry<String, String> p : last.entrySet()) {
+            String key = p.getKey();
+            String value = p.getValue();
             if (key.equals("ids") && !driver.equals("pciback")) {
                 for (String id : value.split(",")) {
                     String[] f = id.split(":");

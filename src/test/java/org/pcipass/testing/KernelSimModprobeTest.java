@@ -107,4 +107,25 @@ class KernelSimModprobeTest {
         assertThat(sim.run(List.of("modprobe", "pci-stub")).exitCode()).isZero();
         assertThat(sim.driverOf(HostTrees.WS_RTL8139)).isEqualTo("pci-stub");
     }
+
+    /**
+     * As on a real kernel (kmod appends /proc/cmdline's options after the files' and the kernel keeps
+     * a string parameter's last value; RealKernelIT shows it): the command line's ids replace the line's.
+     */
+    @Test
+    void theKernelCommandLinesIdsReplaceThoseOfAnOptionsLine() throws IOException {
+        FakeHost h = HostTrees.kvmWorkstation(tmp);
+        Path sys = h.sysfs();
+        KernelSim sim = new KernelSim(sys, h.configRoot());
+        sim.write(sys.resolve("bus/pci/drivers/e1000/unbind"), HostTrees.WS_E1000);
+        sim.write(sys.resolve("bus/pci/drivers/8139cp/unbind"), HostTrees.WS_RTL8139);
+        h.rootfs().file("etc/modprobe.d/pcipass.conf", "options pci-stub ids=8086:100e\n");
+        h.rootfs().cmdline("ro quiet pci-stub.ids=10ec:8139");
+
+        assertThat(sim.run(List.of("modprobe", "pci-stub")).exitCode()).isZero();
+
+        assertThat(sim.idTable("pci-stub")).containsExactly(new KernelSim.PciId(0x10ec, 0x8139));
+        assertThat(sim.driverOf(HostTrees.WS_RTL8139)).isEqualTo("pci-stub");
+        assertThat(sim.driverOf(HostTrees.WS_E1000)).as("the line's ids were replaced").isNull();
+    }
 }
