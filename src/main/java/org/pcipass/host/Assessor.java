@@ -138,6 +138,8 @@ final class Assessor {
                 out.add("in use by the host: " + u.name() + " " + u.detail() + " (unmount it before hiding)");
             } else if (!u.isCritical() && u.kind().equals(Usage.SWAP)) {
                 out.add("in use by the host: " + u.detail());
+            } else if (!u.isCritical() && u.kind().equals(Usage.NET) && u.detail().startsWith("reaches the ")) {
+                out.add("in use by the host: " + u.name() + " " + u.detail() + " (unmount it before hiding)");
             }
         }
         return out;

@@ -60,6 +60,10 @@ class NetworkFilesystemTest {
         assertThat(HideRefusalTest.bindings(h)).isEqualTo(before);
     }
 
+    /** The spare NIC's reason: a share the host uses, not a system filesystem. */
+    static final String SMB_NOTE = "in use by the host: enp4s0 reaches the SMB server 192.0.2.50 of /srv/media (cifs)"
+            + " (unmount it before hiding)";
+
     @Test
     void theNicReachingTheNfsRootServerByANonDefaultRouteIsHostCritical() {
         Map<String, List<String>> v = VerdictTest.verdicts(NetRootHosts.nfsRoot(tmp));
@@ -92,7 +96,7 @@ class NetworkFilesystemTest {
     @Test
     void anSmbShareThatIsNoSystemFilesystemIsUsageNotCritical() {
         FakeHost h = NetRootHosts.nfsRoot(tmp);
-        assertThat(VerdictTest.verdicts(h).get(NR_SPARE_NIC)).containsExactly("assignable");
+        assertThat(VerdictTest.verdicts(h).get(NR_SPARE_NIC)).containsExactly("assignable", SMB_NOTE);
         assertThat(usage(h, NR_SPARE_NIC))
                 .containsExactly(net("enp4s0", "reaches the SMB server 192.0.2.50 of /srv/media (cifs)", false));
     }
@@ -145,9 +149,10 @@ class NetworkFilesystemTest {
                 .mount("0:62", "/var", "nfs", "filer.example:/var", "rw,vers=3,proto=tcp");
         Map<String, List<String>> v = VerdictTest.verdicts(h);
         assertThat(v.get(NR_MGMT_NIC)).containsExactly("host-critical", "carries the default route (interface eno1)");
-        for (String nic : List.of(NR_BOND_NIC0, NR_BOND_NIC1, NR_V6_NIC, NR_SPARE_NIC)) {
+        for (String nic : List.of(NR_BOND_NIC0, NR_BOND_NIC1, NR_V6_NIC)) {
             assertThat(v.get(nic)).as(nic).containsExactly("assignable");
         }
+        assertThat(v.get(NR_SPARE_NIC)).containsExactly("assignable", SMB_NOTE);
     }
 
     @Test
@@ -163,6 +168,6 @@ class NetworkFilesystemTest {
         Map<String, List<String>> v = VerdictTest.verdicts(h);
         assertThat(v.get(NR_STORAGE_NIC)).containsExactly("host-critical", ROOT);
         assertThat(v.get(NR_V6_NIC)).containsExactly("host-critical", "carries a system filesystem (/var)");
-        assertThat(v.get(NR_SPARE_NIC)).containsExactly("assignable");
+        assertThat(v.get(NR_SPARE_NIC)).containsExactly("assignable", SMB_NOTE);
     }
 }
