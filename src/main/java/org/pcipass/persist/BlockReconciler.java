@@ -65,6 +65,9 @@ final class BlockReconciler {
      */
     List<String> body(List<String> notes) {
         List<String> refusals = new ArrayList<>();
+        block.unreadableStubOptions().forEach(l -> refusals.add(where + " has the line '" + l.strip() + "', which"
+                + " pcipass cannot read as the devices or ids it hides (pcipass writes one hide= entry per device and"
+                + " vendor:device pairs): edit it by hand, then run again"));
         Set<PciAddress> targets = new TreeSet<>(change.unpersist());
         targets.addAll(change.persist());
         for (PciAddress a : targets) {
@@ -77,13 +80,22 @@ final class BlockReconciler {
             if (!targets.contains(x) && !next.containsKey(x) && block.covering(x, present.get(x)).isEmpty()) {
                 refusals.add(where + " kept " + x + " hidden at boot by its ids, which this change removes, and"
                         + " pcipass has no record of " + x + ": run 'pcipass hide " + x + " --persist' first so that"
-                        + " pcipass records it, then run this again");
+                        + " pcipass records it (or, if it should not be hidden, remove its ids from the block by hand),"
+                        + " then run this again");
             }
         }
         if (!refusals.isEmpty()) {
             throw new PcipassException(String.join("; ", refusals));
         }
         noteRegistryDevicesTheFileDropped(notes);
+        List<PciAddress> unrecorded = present.keySet().stream().filter(x -> !next.containsKey(x)
+                && !change.unpersist().contains(x) && !block.covering(x, present.get(x)).isEmpty()).toList();
+        if (!unrecorded.isEmpty()) {
+            String them = unrecorded.stream().map(PciAddress::toString).collect(java.util.stream.Collectors.joining(", "));
+            notes.add(where + " keeps " + them + " hidden at boot, and pcipass has no record of "
+                    + (unrecorded.size() == 1 ? "it" : "them") + ": 'pcipass hide DEVICE --persist' records one,"
+                    + " 'pcipass unhide DEVICE --persist' returns one for good");
+        }
         block.dropIdleModuleLines();
         return block.lines(target.pcibackModule());
     }

@@ -27,6 +27,11 @@ public record KernelCmdline(String text, boolean readByModprobe) {
     public static final KernelCmdline NONE = new KernelCmdline("", true);
 
     private static final Pattern HIDE_ENTRY = Pattern.compile("\\(([^()]*)\\)");
+    /** vfio-pci's and pci-stub's entry: {@code vendor:device[:subvendor:subdevice[:class:class_mask]]}, hex. */
+    private static final Pattern ID = Pattern.compile("([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})((?::[0-9a-fA-F]{1,8})*)");
+    /** pciback's entry: {@code [domain:]bus:slot.function}, {@code *} for the slot or the function. */
+    private static final Pattern SLOT = Pattern.compile(
+            "(?:[0-9a-fA-F]{1,8}:)?[0-9a-fA-F]{1,2}:(?:[0-9a-fA-F]{1,2}|\\*)\\.(?:[0-7]|\\*)");
 
     public KernelCmdline {
         text = text == null ? "" : text;
@@ -64,17 +69,36 @@ public record KernelCmdline(String text, boolean readByModprobe) {
     }
 
     /**
-     * {@code STUB.ids=}'s entries, each once, as written (plain {@code vendor:device} pairs in
-     * {@link DeviceIds}' form); empty when the parameter is absent.
+     * {@code STUB.ids=}'s entries that a modprobe line can carry, each once, as {@link DeviceIds}
+     * writes them; empty when the parameter is absent. An entry whose subvendor and subdevice are
+     * "any" ({@code ffffffff}) is its vendor:device pair; see {@link #unusableIds}.
      */
     public List<String> ids(Stub stub) {
-        String v = value(stub.driverName(), "ids");
+        List<String> out = new ArrayList<>();
+        for (String entry : entries(stub.driverName(), "ids")) {
+            String e = idEntry(entry);
+            if (e != null && !out.contains(e)) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code STUB.ids=}'s entries pcipass does not copy into its line: a subvendor, subdevice or class
+     * of their own (pcipass writes vendor:device pairs only), or not ids at all.
+     */
+    public List<String> unusableIds(Stub stub) {
+        return entries(stub.driverName(), "ids").stream().filter(e -> idEntry(e) == null).toList();
+    }
+
+    private List<String> entries(String module, String param) {
+        String v = value(module, param);
         List<String> out = new ArrayList<>();
         if (v != null) {
             for (String entry : v.split(",")) {
-                String e = idEntry(entry.strip());
-                if (!e.isEmpty() && !out.contains(e)) {
-                    out.add(e);
+                if (!entry.isBlank()) {
+                    out.add(entry.strip());
                 }
             }
         }
@@ -86,14 +110,31 @@ public record KernelCmdline(String text, boolean readByModprobe) {
      * ones that are addresses ({@code 09:00.0} becomes {@code 0000:09:00.0}), wildcards as written.
      */
     public List<String> hide(String pcibackModule) {
+        List<String> out = new ArrayList<>();
+        for (String entry : hideEntries(pcibackModule)) {
+            if (SLOT.matcher(entry).matches()) {
+                String e = hideEntry(entry);
+                if (!out.contains(e)) {
+                    out.add(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@code MODULE.hide=}'s entries that are not a slot pciback parses (left out of pcipass's line). */
+    public List<String> unusableHide(String pcibackModule) {
+        return hideEntries(pcibackModule).stream().filter(e -> !SLOT.matcher(e).matches()).toList();
+    }
+
+    private List<String> hideEntries(String pcibackModule) {
         String v = value(pcibackModule, "hide");
         List<String> out = new ArrayList<>();
         if (v != null) {
             Matcher m = HIDE_ENTRY.matcher(v);
             while (m.find()) {
-                String e = hideEntry(m.group(1).strip());
-                if (!e.isEmpty() && !out.contains(e)) {
-                    out.add(e);
+                if (!m.group(1).isBlank()) {
+                    out.add(m.group(1).strip());
                 }
             }
         }
@@ -104,13 +145,17 @@ public record KernelCmdline(String text, boolean readByModprobe) {
     static final Comparator<String> HIDE_ORDER = Comparator.comparing(KernelCmdline::address,
             Comparator.nullsLast(Comparator.naturalOrder())).thenComparing(Comparator.naturalOrder());
 
-    /** {@code 10DE:1B80} → {@code 10de:1b80}; anything else as written. */
+    /**
+     * {@code 10DE:1B80} → {@code 10de:1b80}, {@code 8086:10d3:ffffffff:ffffffff} → {@code 8086:10d3};
+     * null for an entry with a subvendor, subdevice or class of its own, or no ids at all.
+     */
     static String idEntry(String entry) {
-        try {
-            return DeviceIds.parse(entry).toString();
-        } catch (IllegalArgumentException e) {
-            return entry;
+        Matcher m = ID.matcher(entry);
+        if (!m.matches() || !m.group(3).replace(":ffffffff", "").replace(":FFFFFFFF", "").isEmpty()
+                || m.group(3).split(":").length > 3) {
+            return null;
         }
+        return new DeviceIds(Integer.parseInt(m.group(1), 16), Integer.parseInt(m.group(2), 16)).toString();
     }
 
     private static String hideEntry(String entry) {

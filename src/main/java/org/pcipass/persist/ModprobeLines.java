@@ -260,6 +260,11 @@ public final class ModprobeLines {
         if (p.current() == null) {
             return;
         }
+        if (!p.unusable().isEmpty()) {
+            out.notes.add("the kernel command line's " + p.current() + " has " + String.join(", ", p.unusable())
+                    + ", which pcipass does not copy into its " + p.module() + " line (it writes "
+                    + (p.isHide() ? "[domain:]bus:slot.function entries" : "vendor:device pairs only") + ")");
+        }
         if (p.addsTo(devices)) {
             out.notes.add("the kernel command line (/proc/cmdline) has " + p.current() + (cmdline.readByModprobe()
                     ? ": pcipass's line carries its " + p.what() + " too (" + p.optionsLine(devices) + "), so that"

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Set;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.pci.PciAddress;
-import org.pcipass.pci.PciDevice;
 import org.pcipass.plan.HiddenDevice;
 import org.pcipass.plan.Persistence;
 import org.pcipass.plan.Step;
@@ -58,7 +57,8 @@ public final class ModprobePersistence implements Persistence {
                 .filter(a -> !registry.containsKey(a) && block.covering(a, present.get(a)).contains(s)).count();
         // one module no record accounts for, and this the one device the file hides there that no record knows
         boolean itsOwn = candidates.size() == 1 && unknown == 1 && block.covering(device, present.get(device)).contains(s);
-        return itsOwn ? candidates.iterator().next() : null;
+        String module = itsOwn ? candidates.iterator().next() : null;
+        return module != null && PersistedDevice.isModuleName(module) ? module : null; // a hand-edited line may name anything
     }
 
     /** Every device of the snapshot with its ids (what an ids= line would take). */
@@ -98,12 +98,6 @@ public final class ModprobePersistence implements Persistence {
 
     /** Ids that devices outside {@code kept} carry too: {@code vfio-pci.ids=} would take those as well. */
     public static Set<DeviceIds> sharedIds(HostSnapshot host, Set<PciAddress> kept) {
-        Set<DeviceIds> out = new LinkedHashSet<>();
-        for (PciDevice d : host.devices().values()) {
-            if (!kept.contains(d.address()) && d.vendorId() != null && d.deviceId() != null) {
-                out.add(new DeviceIds(d.vendorId(), d.deviceId()));
-            }
-        }
-        return out;
+        return PersistPlanner.shared(present(host), kept);
     }
 }

@@ -31,6 +31,10 @@ final class PersistedBlock {
             "options (vfio-pci|pci-stub) ids=([0-9a-fA-F]{4}:[0-9a-fA-F]{4}(?:,[0-9a-fA-F]{4}:[0-9a-fA-F]{4})*)");
     private static final Pattern SOFTDEP = Pattern.compile("softdep (\\S+) pre:((?: (?:vfio-pci|pci-stub))+)");
 
+    /** An options line for one of the stubs, whatever its parameters. */
+    private static final Pattern STUB_OPTIONS = Pattern.compile("options\\s+(?:xen[-_])?pciback\\b.*|options\\s+vfio[-_]pci\\b.*"
+            + "|options\\s+pci[-_]stub\\b.*");
+
     private final Set<String> installs = new LinkedHashSet<>();
     private final Set<String> hide = new TreeSet<>(KernelCmdline.HIDE_ORDER);
     private final Map<Stub, Set<DeviceIds>> ids = new EnumMap<>(Stub.class);
@@ -123,10 +127,18 @@ final class PersistedBlock {
     List<String> otherLinesNaming(PciAddress a, DeviceIds id) {
         String lower = a.toString();
         String shortForm = lower.substring(5);
-        return other.stream().filter(l -> {
+        return other.stream().filter(l -> !STUB_OPTIONS.matcher(l.strip()).matches()).filter(l -> { // those: refused anyway
             String x = l.toLowerCase(java.util.Locale.ROOT);
             return x.contains(lower) || x.contains("(" + shortForm + ")") || (id != null && x.contains(id.toString()));
         }).toList();
+    }
+
+    /**
+     * The block's options lines for a stub that it cannot read as pcipass writes them (a long-form
+     * id, another parameter): a second line of pcipass's for that stub would fight them at boot.
+     */
+    List<String> unreadableStubOptions() {
+        return other.stream().filter(l -> STUB_OPTIONS.matcher(l.strip()).matches()).toList();
     }
 
     /** The original modules the block loads before {@code stub}: install lines for pciback, softdeps for the others. */

@@ -32,6 +32,11 @@ public record PersistedDevice(PciAddress address, Stub stub, String driver, Stri
         }
     }
 
+    /** Whether {@code name} can be a module name in an install command: letters, digits, - and _. */
+    public static boolean isModuleName(String name) {
+        return name != null && MODULE.matcher(name).matches();
+    }
+
     /** Whether the original driver is built into the kernel (it has a driver but no module). */
     public boolean builtIn() {
         return driver != null && module == null;

@@ -14,20 +14,24 @@ import java.util.stream.Collectors;
  * @param name the parameter: {@code hide} or {@code ids}
  * @param current the parameter as the command line has it ({@code vfio-pci.ids=1b36:0005}); null when absent
  * @param cmdlineEntries its entries, in {@link KernelCmdline#ids} or {@link KernelCmdline#hide} form
+ * @param unusable its entries that a modprobe line of pcipass's cannot carry (left out of the line)
  */
-record StubParam(String module, String name, String current, List<String> cmdlineEntries) {
+record StubParam(String module, String name, String current, List<String> cmdlineEntries, List<String> unusable) {
     StubParam {
         cmdlineEntries = List.copyOf(cmdlineEntries);
+        unusable = List.copyOf(unusable);
     }
 
     /** pciback's {@code hide=} on {@code cmdline}. */
     static StubParam hide(String pcibackModule, KernelCmdline cmdline) {
-        return new StubParam(pcibackModule, "hide", cmdline.parameter(pcibackModule, "hide"), cmdline.hide(pcibackModule));
+        return new StubParam(pcibackModule, "hide", cmdline.parameter(pcibackModule, "hide"), cmdline.hide(pcibackModule),
+                cmdline.unusableHide(pcibackModule));
     }
 
     /** An id-based stub's {@code ids=} on {@code cmdline}. */
     static StubParam ids(Stub stub, KernelCmdline cmdline) {
-        return new StubParam(stub.driverName(), "ids", cmdline.parameter(stub.driverName(), "ids"), cmdline.ids(stub));
+        return new StubParam(stub.driverName(), "ids", cmdline.parameter(stub.driverName(), "ids"), cmdline.ids(stub),
+                cmdline.unusableIds(stub));
     }
 
     /** The stub's parameter on {@code cmdline}. */

@@ -71,7 +71,10 @@ class PersistReconcileTest {
         loseRegistry(h);
 
         Cli.Result r = ok(h, "unhide", XEN_BNX2, "--persist");
-        assertThat(r.out()).contains(XEN_BNX2 + ": pciback -> bnx2 (the kernel's choice)");
+        assertThat(r.out()).contains(XEN_BNX2 + ": pciback -> bnx2 (the kernel's choice)")
+                .contains("note: " + h.host.configRoot().resolve(XEN_CONF) + "'s pcipass block keeps " + XEN_E1000_F0
+                        + " hidden at boot, and pcipass has no record of it: 'pcipass hide DEVICE --persist' records one,"
+                        + " 'pcipass unhide DEVICE --persist' returns one for good\n");
         assertThat(h.driver(XEN_BNX2)).isEqualTo("bnx2");
         assertThat(conf(h)).as("0a:04.0 stays persisted; bnx2's install line stays: no record says whose it was")
                 .isEqualTo("""
@@ -145,7 +148,8 @@ class PersistReconcileTest {
         assertThat(refused.exitCode()).as(refused.err()).isEqualTo(1);
         assertThat(refused.err()).isEqualTo("pcipass: " + conf + "'s pcipass block kept " + WS_VF1 + " hidden at boot by"
                 + " its ids, which this change removes, and pcipass has no record of " + WS_VF1 + ": run 'pcipass hide "
-                + WS_VF1 + " --persist' first so that pcipass records it, then run this again\n");
+                + WS_VF1 + " --persist' first so that pcipass records it (or, if it should not be hidden, remove its ids"
+                + " from the block by hand), then run this again\n");
         assertThat(h.sim.writes()).hasSize(writes);
         assertThat(CrashHost.read(conf)).isEqualTo(both);
         assertThat(h.driver(WS_VF0)).isEqualTo("vfio-pci");
@@ -179,6 +183,28 @@ class PersistReconcileTest {
                 + " (0000:0a:04.*), which can take other devices too: edit that line by hand, then run again\n");
         assertThat(conf(h)).isEqualTo(byHand);
         assertThat(h.driver(XEN_E1000_F0)).isEqualTo("pciback");
+    }
+
+    /**
+     * A hand-written options line for a stub inside the block that pcipass cannot read (a long-form
+     * id): a second options line of pcipass's would fight it at boot (the kernel keeps the last), so
+     * the edit is refused.
+     */
+    @Test
+    void aStubOptionsLineInTheBlockThatPcipassCannotReadIsNeverDoubled() throws IOException {
+        CrashHost h = CrashHost.kvm(tmp.resolve("kvm"));
+        ok(h, "hide", WS_VF0, WS_VF1, "--persist");
+        Path conf = h.host.configRoot().resolve(XEN_CONF);
+        String byHand = CrashHost.read(conf).replace("ids=8086:1520", "ids=8086:1520:ffffffff:ffffffff:020000:ffff00");
+        Files.writeString(conf, byHand);
+        Cli.Result r = h.run("unhide", WS_VF0, "--persist");
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("pcipass: " + conf + "'s pcipass block has the line 'options vfio-pci"
+                + " ids=8086:1520:ffffffff:ffffffff:020000:ffff00', which pcipass cannot read as the devices or ids it"
+                + " hides (pcipass writes one hide= entry per device and vendor:device pairs): edit it by hand, then run"
+                + " again\n");
+        assertThat(CrashHost.read(conf)).isEqualTo(byHand);
+        assertThat(h.driver(WS_VF0)).isEqualTo("vfio-pci");
     }
 
     // ---- defect 4: a device already on the stub is adopted by hide --persist -------------------------------

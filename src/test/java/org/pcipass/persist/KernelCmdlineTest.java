@@ -46,10 +46,22 @@ class KernelCmdlineTest {
         assertThat(c.hide("xen-pciback")).as("another module's parameter").isEmpty();
     }
 
+    /**
+     * Only what pcipass's own line can carry is merged (a block it cannot read back would get a second
+     * options line at the next edit, and the kernel keeps the last): vendor:device pairs, also written
+     * with "any" subvendor and subdevice; entries with their own subvendor, subdevice or class, or with
+     * a quoted space, are left out and named.
+     */
     @Test
-    void extendedIdEntriesAreKeptAsWritten() {
-        assertThat(of("vfio-pci.ids=8086:10d3:ffffffff:ffffffff:020000:ffff00,8086:10D3").ids(Stub.VFIO_PCI))
-                .containsExactly("8086:10d3:ffffffff:ffffffff:020000:ffff00", "8086:10d3");
+    void onlyVendorDevicePairsAreMergedAndTheRestIsNamed() {
+        KernelCmdline c = of("vfio-pci.ids=\"8086:10d3:ffffffff:ffffffff:020000:ffff00,8086:10D3,1b36:5,"
+                + "10de:1b80:ffffffff:ffffffff,10de:1b81:1043:8599,8086:1533 foo\"");
+        assertThat(c.ids(Stub.VFIO_PCI)).containsExactly("8086:10d3", "1b36:0005", "10de:1b80");
+        assertThat(c.unusableIds(Stub.VFIO_PCI)).containsExactly("8086:10d3:ffffffff:ffffffff:020000:ffff00",
+                "10de:1b81:1043:8599", "8086:1533 foo");
+        KernelCmdline h = of("xen-pciback.hide=\"(09:00.0)(0a:*.*)(0000:0b:00.*)(a b)(zz:00.0)\"");
+        assertThat(h.hide("xen-pciback")).containsExactly("0000:09:00.0", "0a:*.*", "0000:0b:00.*");
+        assertThat(h.unusableHide("xen-pciback")).containsExactly("a b", "zz:00.0");
     }
 
     @Test
