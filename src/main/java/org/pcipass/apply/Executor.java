@@ -28,6 +28,7 @@ public final class Executor {
     private final CommandRunner runner;
     private final Path stateDir;
     private final Hooks hooks;
+    private final Bindings bindings;
     private final java.io.PrintStream err;
     private final long waitMillis;
 
@@ -38,6 +39,7 @@ public final class Executor {
         this.runner = runner;
         this.stateDir = stateDir;
         this.hooks = new Hooks(env, err);
+        this.bindings = new Bindings(sys);
         this.err = err;
         this.waitMillis = 5_000;
     }
@@ -49,8 +51,10 @@ public final class Executor {
      *
      * @param undone what the rollback put back, in words
      * @param vanished devices of the plan that no longer exist (unplugged): nothing to restore
+     * @param stranded after a failed rollback, the devices it left without a driver, as they were before
      */
-    public record Outcome(String result, String error, List<String> undone, List<PciAddress> vanished) {
+    public record Outcome(String result, String error, List<String> undone, List<PciAddress> vanished,
+            List<DeviceState> stranded) {
         public static final String DONE = "done";
         public static final String ROLLED_BACK = "rolled-back";
         public static final String ROLLBACK_FAILED = "rollback-failed";
@@ -58,6 +62,11 @@ public final class Executor {
         public Outcome {
             undone = List.copyOf(undone);
             vanished = List.copyOf(vanished);
+            stranded = List.copyOf(stranded);
+        }
+
+        Outcome(String result, String error, List<String> undone, List<PciAddress> vanished) {
+            this(result, error, undone, vanished, List.of());
         }
 
         /** A plan done to the end. */
@@ -75,9 +84,13 @@ public final class Executor {
 
         /** "rolled back: …" for people: what was put back, and what had vanished. */
         public String undoneText() {
+            return undoneText(undone, vanished, "nothing had changed");
+        }
+
+        private static String undoneText(List<String> undone, List<PciAddress> vanished, String none) {
             List<String> parts = new ArrayList<>(undone);
             vanished.forEach(a -> parts.add(a + " vanished (no longer in sysfs: unplugged?), nothing to restore"));
-            return parts.isEmpty() ? "nothing had changed" : String.join(", ", parts);
+            return parts.isEmpty() ? none : String.join(", ", parts);
         }
     }
 
@@ -142,22 +155,24 @@ public final class Executor {
 
     /** Step {@code failed} (or the bookkeeping around it) went wrong: undo the first {@code reached} steps. */
     private Outcome fail(Plan plan, Journal journal, int failed, int reached, String error) {
-        if (failed < plan.steps().size()) {
-            journal.failed(failed, error);
-        }
+        journal.failed(failed, error); // also after the last step: a recovery must then undo, never complete
+
         Rollback rb = rollBack(plan, reached);
         if (!rb.failures().isEmpty()) {
-            return rollbackFailed(error, rb);
+            return rollbackFailed(plan, error, rb);
         }
         finish(journal, "the plan was rolled back");
         return new Outcome(Outcome.ROLLED_BACK, error, rb.undone(), rb.vanished());
     }
 
-    private Outcome rollbackFailed(String error, Rollback rb) {
-        String done = new Outcome(Outcome.ROLLED_BACK, error, rb.undone(), rb.vanished()).undoneText();
+    private Outcome rollbackFailed(Plan plan, String error, Rollback rb) {
+        List<DeviceState> stranded = plan.before().values().stream().filter(d -> d.driver() != null
+                && bindings.present(d.address()) && bindings.driver(d.address()) == null).toList();
         return new Outcome(Outcome.ROLLBACK_FAILED, error + "; the rollback failed too: " + String.join("; ",
-                rb.failures()) + "; rolled back: " + done + "; the journal " + Journal.path(stateDir)
-                + " is kept: fix the cause, then run 'pcipass recover'", rb.undone(), rb.vanished());
+                rb.failures()) + "; put back: " + Outcome.undoneText(rb.undone(), rb.vanished(), "nothing")
+                + "; the journal " + Journal.path(stateDir) + " is kept: fix the cause, then run 'pcipass recover'"
+                + " (a device that can never go back: bind it by hand, then remove the journal)", rb.undone(),
+                rb.vanished(), stranded);
     }
 
     /** Removes the journal; if that fails, the next pcipass finds it and checks the host against it. */
@@ -193,7 +208,7 @@ public final class Executor {
                         + " steps";
         Rollback rb = rollBack(plan, entry.started());
         if (!rb.failures().isEmpty()) {
-            return rollbackFailed(error, rb);
+            return rollbackFailed(plan, error, rb);
         }
         Journal.delete(Journal.path(stateDir));
         return new Outcome(Outcome.ROLLED_BACK, error, rb.undone(), rb.vanished());
@@ -237,7 +252,7 @@ public final class Executor {
     }
 
     private boolean present(PciAddress a) {
-        return sys.isDirectory("bus/pci/devices/" + a);
+        return bindings.present(a);
     }
 
     private List<PciAddress> vanished(java.util.Collection<PciAddress> devices) {
@@ -264,7 +279,6 @@ public final class Executor {
                 }
             }
         }
-        Bindings bindings = new Bindings(sys);
         java.util.Set<PciAddress> touched = plan.touchedBy(reached);
         List<DeviceState> devices = new ArrayList<>(plan.before().values());
         java.util.Collections.reverse(devices);

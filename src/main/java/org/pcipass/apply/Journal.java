@@ -23,7 +23,8 @@ import org.pcipass.plan.Step;
  * The write-ahead journal of the plan being applied ({@code STATE/journal}): one JSON line with
  * the whole plan and every touched device's state before it, then {@code {"start":k}} before and
  * {@code {"done":k}} after each step, each line written whole and forced to disk before the step it
- * announces runs; {@code {"failed":k,"error":E}} when step k failed and its rollback begins. It
+ * announces runs; {@code {"failed":k,"error":E}} when step k failed (k = the number of steps: the bookkeeping after
+ * the last one) and its rollback begins. It
  * exists only while a plan runs: one left behind means a crash (or a rollback that could not
  * finish), and {@code recover} reads it.
  *
@@ -232,7 +233,7 @@ public final class Journal implements AutoCloseable {
                     throw new IllegalArgumentException("line " + (i + 1) + " is neither start, done nor failed");
                 }
             }
-            if (done > steps.size() || started > steps.size() || (failed != null && failed >= steps.size())) {
+            if (done > steps.size() || started > steps.size() || (failed != null && failed > steps.size())) {
                 throw new IllegalArgumentException("it counts more steps than its plan has");
             }
             Plan plan = new Plan(JsonTree.text(head, "command"), steps, before, after, List.of());

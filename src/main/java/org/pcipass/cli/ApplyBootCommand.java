@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.pcipass.PcipassException;
 import org.pcipass.apply.Executor;
 import org.pcipass.apply.HostLock;
@@ -51,14 +50,14 @@ final class ApplyBootCommand implements Command {
         // meanwhile has returned its devices, and they must not be hidden again.
         try (HostLock lock = HostLock.acquire(paths.stateDir(), "pcipass apply-boot", Mutation.lockTimeout(ctx))) {
             Executor exec = Mutation.recovered(ctx, paths);
-            if (persisted(paths).isEmpty()) {
+            if (HiddenDevice.persisted(HiddenRegistry.load(paths.stateDir())).isEmpty()) {
                 ctx.out().println(NOTHING + paths.stateDir());
                 return 0;
             }
             int code = 0;
             for (String stub : HideRequest.STUBS) {
                 int c = reapply(args, ctx, exec, stub);
-                code = c == 1 ? 1 : Math.max(code, c);
+                code = code == 1 || c == 1 ? 1 : Math.max(code, c); // a failure outranks a refusal, whichever came first
                 if (Files.exists(Journal.path(paths.stateDir()))) {
                     break; // a rollback failed and kept its journal: nothing more until 'pcipass recover'
                 }
@@ -72,7 +71,7 @@ final class ApplyBootCommand implements Command {
         HostSnapshot host = ctx.scan(args);
         Map<PciAddress, HiddenDevice> registry = HiddenRegistry.load(host.paths().stateDir());
         List<PciAddress> todo = new ArrayList<>();
-        persisted(registry).forEach((a, h) -> {
+        HiddenDevice.persisted(registry).forEach((a, h) -> {
             if (h.stub().equals(stub) && host.devices().containsKey(a) && !stub.equals(host.devices().get(a).driver())) {
                 todo.add(a);
             }
@@ -85,24 +84,11 @@ final class ApplyBootCommand implements Command {
             Plan plan = planner.hide(new HideRequest(todo, stub, false, false, false), "pcipass apply-boot");
             Executor.Outcome o = exec.apply(plan);
             Mutation.print(ctx.out(), plan, args.flag("--json"), o, false, host.sysfs());
-            return Mutation.reportFailure(ctx.err(), plan, o, host.sysfs());
+            return Mutation.reportFailure(ctx.err(), o, host.sysfs());
         } catch (PcipassException.Refused e) {
             ctx.err().println("pcipass: apply-boot: " + e.getMessage());
             return 3;
         }
     }
 
-    private static Map<PciAddress, HiddenDevice> persisted(HostPaths paths) {
-        return persisted(HiddenRegistry.load(paths.stateDir()));
-    }
-
-    private static Map<PciAddress, HiddenDevice> persisted(Map<PciAddress, HiddenDevice> registry) {
-        Map<PciAddress, HiddenDevice> out = new TreeMap<>();
-        registry.forEach((a, h) -> {
-            if (h.persisted()) {
-                out.put(a, h);
-            }
-        });
-        return out;
-    }
 }

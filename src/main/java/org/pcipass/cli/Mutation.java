@@ -14,6 +14,7 @@ import org.pcipass.apply.PlanJson;
 import org.pcipass.host.HostPaths;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.pci.PciAddress;
+import org.pcipass.plan.Bindings;
 import org.pcipass.plan.Plan;
 import org.pcipass.plan.Planner;
 import org.pcipass.plan.Step;
@@ -94,7 +95,7 @@ final class Mutation {
             }
             Executor.Outcome outcome = exec.apply(plan);
             print(ctx.out(), plan, json, outcome, false, sys);
-            return reportFailure(ctx.err(), plan, outcome, sys);
+            return reportFailure(ctx.err(), outcome, sys);
         }
     }
 
@@ -102,20 +103,22 @@ final class Mutation {
      * Says on stderr how a plan that did not finish ended, and names every device it left without
      * a driver (whatever the output mode); 1 when it did not finish, else 0.
      */
-    static int reportFailure(PrintStream err, Plan plan, Executor.Outcome outcome, Sysfs sys) {
+    static int reportFailure(PrintStream err, Executor.Outcome outcome, Sysfs sys) {
         if (outcome.done()) {
             return 0;
         }
         err.println("pcipass: " + outcome.error() + (outcome.rollbackFailed() ? "" : "; rolled back: "
                 + outcome.undoneText()));
-        plan.before().forEach((a, d) -> {
-            if (d.driver() != null && present(sys, a) && driverNow(sys, a) == null) {
-                err.println("pcipass: " + a + " is left with no driver (it had " + d.driver() + "): run 'pcipass"
-                        + " recover' once the cause is fixed, or bind it by hand: echo " + a + " > /sys/bus/pci/drivers/"
-                        + d.driver() + "/bind");
-            }
-        });
+        reportStranded(err, outcome, sys);
         return 1;
+    }
+
+    /** Names each device a failed rollback left without a driver, with the commands that give it back by hand. */
+    static void reportStranded(PrintStream err, Executor.Outcome outcome, Sysfs sys) {
+        outcome.stranded().forEach(d -> err.println("pcipass: " + d.address() + " is left with no driver (it had "
+                + d.driver() + "): run 'pcipass recover' once the cause is fixed, or bind it by hand: echo > "
+                + sys.path("bus/pci/devices/" + d.address() + "/driver_override") + "; echo " + d.address() + " > "
+                + sys.path("bus/pci/drivers/" + d.driver() + "/bind")));
     }
 
     /**
@@ -151,6 +154,7 @@ final class Mutation {
         Executor exec = executor(ctx, paths);
         Executor.Outcome recovered = exec.recover();
         if (recovered != null && recovered.rollbackFailed()) {
+            reportStranded(ctx.err(), recovered, new Sysfs(paths.sysfs()));
             throw new PcipassException("an interrupted plan could not be rolled back, so nothing new was done: "
                     + recovered.error());
         }
@@ -208,29 +212,22 @@ final class Mutation {
 
     /** Every device the plan was to change, as it is now (read back): {address, present, driver, before}. */
     private static List<Object> devices(Plan plan, Sysfs sys) {
+        Bindings bindings = new Bindings(sys);
         List<Object> out = new ArrayList<>();
         plan.before().forEach((a, d) -> {
             java.util.Map<String, Object> o = JsonTree.object();
             o.put("address", a.toString());
-            o.put("present", present(sys, a));
-            o.put("driver", driverNow(sys, a));
+            o.put("present", bindings.present(a));
+            o.put("driver", bindings.driver(a));
             o.put("before", d.driver());
             out.add(o);
         });
         return out;
     }
 
-    private static boolean present(Sysfs sys, PciAddress a) {
-        return sys.isDirectory("bus/pci/devices/" + a);
-    }
-
-    private static String driverNow(Sysfs sys, PciAddress a) {
-        return sys.linkName("bus/pci/devices/" + a + "/driver");
-    }
-
     /** Where a done plan left a device, read back; marked when the kernel chose (no driver was expected). */
     private static String destination(Plan plan, PciAddress a, Sysfs sys) {
-        String now = driverNow(sys, a);
+        String now = new Bindings(sys).driver(a);
         boolean expected = plan.steps().stream().anyMatch(s -> s instanceof Step.ExpectDriver e && e.device().equals(a));
         return (now == null ? "no driver" : now) + (expected ? "" : " (the kernel's choice)");
     }

@@ -36,6 +36,7 @@ final class RecoverCommand implements Command {
             }
             if (o.rollbackFailed()) {
                 ctx.err().println("pcipass: recover: " + o.error());
+                Mutation.reportStranded(ctx.err(), o, new org.pcipass.sysfs.Sysfs(paths.sysfs()));
                 return 1;
             }
             report(ctx.out(), o, "");

@@ -42,6 +42,11 @@ public final class Bindings {
         return o == null || o.isEmpty() || o.equals("(null)") ? null : o;
     }
 
+    /** Whether the device still exists (not hot-unplugged, not a VF that sriov_numvfs removed). */
+    public boolean present(PciAddress a) {
+        return sys.isDirectory("bus/pci/devices/" + a);
+    }
+
     /** The device's bound driver, read live. */
     public String driver(PciAddress a) {
         return sys.linkName("bus/pci/devices/" + a + "/driver");

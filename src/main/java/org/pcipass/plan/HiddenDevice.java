@@ -28,6 +28,17 @@ public record HiddenDevice(PciAddress address, String stub, String originalDrive
         }
     }
 
+    /** The records of {@code registry} whose hide is persisted, in address order. */
+    public static java.util.Map<PciAddress, HiddenDevice> persisted(java.util.Map<PciAddress, HiddenDevice> registry) {
+        java.util.Map<PciAddress, HiddenDevice> out = new java.util.TreeMap<>();
+        registry.forEach((a, h) -> {
+            if (h.persisted()) {
+                out.put(a, h);
+            }
+        });
+        return out;
+    }
+
     /** The same record, persisted or not. */
     public HiddenDevice withPersisted(boolean p) {
         return new HiddenDevice(address, stub, originalDriver, originalModule, vendorId, deviceId, p, adopted);

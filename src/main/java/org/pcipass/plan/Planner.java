@@ -166,17 +166,7 @@ public final class Planner {
         if (persist.isEmpty() && unpersist.isEmpty()) {
             return List.of();
         }
-        return persistence.edits(persisted(hidden), persisted(after), persist, unpersist, notes);
-    }
-
-    private static Map<PciAddress, HiddenDevice> persisted(Map<PciAddress, HiddenDevice> registry) {
-        Map<PciAddress, HiddenDevice> out = new TreeMap<>();
-        registry.forEach((a, h) -> {
-            if (h.persisted()) {
-                out.put(a, h);
-            }
-        });
-        return out;
+        return persistence.edits(HiddenDevice.persisted(hidden), HiddenDevice.persisted(after), persist, unpersist, notes);
     }
 
     private HiddenDevice record(PciDevice d, String stub, boolean persist, List<String> notes) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.pcipass.testing.HostTrees.WS_GPU;
 import static org.pcipass.testing.HostTrees.WS_GPU_AUDIO;
 import static org.pcipass.testing.HostTrees.WS_UNKNOWN;
+import static org.pcipass.testing.HostTrees.WS_VF0;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -113,6 +114,43 @@ class BookkeepingFailureTest {
         Cli.Result again = h.run("hide", WS_UNKNOWN);
         assertThat(again.exitCode()).as(again.err()).isZero();
         assertThat(h.registry()).hasSize(1);
+    }
+
+    /**
+     * The registry cannot be written after every step was done, and the rollback then fails before it
+     * could unbind (the kernel refuses the override write): the device still sits on the stub. The
+     * journal says the plan failed, so that recover — once the cause is fixed — undoes it rather than
+     * "completing" a plan whose command said it failed and whose files are back to their old text.
+     */
+    @Test
+    void aPlanThatFailedAfterItsLastStepIsNeverCompletedByRecover() throws IOException {
+        CrashHost h = CrashHost.kvm(tmp.resolve("host"));
+        Files.createDirectories(h.state);
+        Path tmpFile = h.state.resolve(".hidden.json.tmp");
+        Files.createSymbolicLink(tmpFile, Path.of("/dev/full"));
+        String override = h.host.sysfs() + "/bus/pci/devices/" + WS_VF0 + "/driver_override";
+        boolean[] bound = {false};
+        org.pcipass.sysfs.KernelWriter refusesTheOverrideOnceBound = (file, value) -> {
+            if (bound[0] && file.toString().equals(override)) {
+                throw new IOException("Input/output error");
+            }
+            h.sim.write(file, value);
+            bound[0] |= file.toString().endsWith("/drivers/vfio-pci/bind");
+        };
+        Cli.Result r = h.run(refusesTheOverrideOnceBound, h.sim, Map.of(), List.of("hide", WS_VF0));
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).startsWith("pcipass: every step was done, but cannot write ").contains("the rollback failed too");
+        assertThat(h.driver(WS_VF0)).isEqualTo("vfio-pci");
+        assertThat(h.journal()).exists();
+
+        Files.delete(tmpFile);
+        Cli.Result rec = h.run("recover");
+        assertThat(rec.exitCode()).as(rec.err()).isZero();
+        assertThat(rec.out()).startsWith("recovered: 'pcipass hide " + WS_VF0 + "' failed: every step was done, but")
+                .endsWith("; its rollback did not finish; rolled back: " + WS_VF0 + " back on igbvf\n");
+        assertThat(h.driver(WS_VF0)).isEqualTo("igbvf");
+        assertThat(h.override(WS_VF0)).isNull();
+        assertThat(h.registry()).isEmpty();
     }
 
     /** A channel may take fewer bytes than asked (a signal, a nearly full disk): the journal writes every byte. */

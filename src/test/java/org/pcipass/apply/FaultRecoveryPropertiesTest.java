@@ -30,7 +30,7 @@ import org.pcipass.testing.KernelSim;
  * Issue 9, acceptance b: random plans (hide or unhide of random devices, with or without
  * --persist) on three simulated hosts, with random faults — the kernel refusing a chosen write
  * (until the cause is "fixed"), a device unplugged before a chosen effect, a crash after a chosen
- * effect or step — then a recovery that may itself crash or lose a device, then the fix and
+ * effect, a registry that cannot be written (ENOSPC) — then a recovery that may itself crash or lose a device, then the fix and
  * {@code recover}. Afterwards: no journal and no temporary file is left; every device the plan
  * did not reach is exactly as before; every surviving device of the plan is on its original
  * driver with its original override, or (all of them) on the intended one; the registry and every
@@ -109,13 +109,13 @@ class FaultRecoveryPropertiesTest {
         }
     }
 
-    @Property(tries = 45)
+    @Property(tries = 50)
     void afterAnyFaultRecoverLeavesEveryDeviceOriginalOrIntendedAndNoJournal(
             @ForAll Host kind, @ForAll @IntRange(min = 1, max = 63) int pick, @ForAll boolean persist,
             @ForAll boolean unhide, @ForAll @IntRange(max = 12) int failWrite, @ForAll @IntRange(max = 4) int errno,
             @ForAll @IntRange(max = 14) int unplugBefore, @ForAll @IntRange(max = 7) int unplugWhich,
             @ForAll @IntRange(max = 14) int crashAfter, @ForAll @IntRange(max = 8) int recoveryCrashAfter,
-            @ForAll @IntRange(max = 6) int recoveryUnplugBefore) throws IOException {
+            @ForAll @IntRange(max = 6) int recoveryUnplugBefore, @ForAll boolean registryFull) throws IOException {
         Path dir = Files.createTempDirectory("pcipass-faults");
         try {
             CrashHost h = CrashHost.create(kind.scenario, dir.resolve("h"));
@@ -158,6 +158,11 @@ class FaultRecoveryPropertiesTest {
             if (failing != null) {
                 h.sim.injectWriteError(failing, ERRNOS.get(errno));
             }
+            Path registryTmp = h.state.resolve(".hidden.json.tmp");
+            if (registryFull) {
+                Files.createDirectories(h.state);
+                Files.createSymbolicLink(registryTmp, Path.of("/dev/full")); // the registry cannot be written: ENOSPC
+            }
 
             runExpectingAnything(h, new Chaos(h.sim, unplugBefore, unplugged, crashAfter), op);
             if (recoveryCrashAfter > 0 || recoveryUnplugBefore > 0) {
@@ -165,6 +170,7 @@ class FaultRecoveryPropertiesTest {
                         List.of("recover"));
             }
             h.sim.clearFaults(); // the admin fixes the cause
+            Files.deleteIfExists(registryTmp);
             Cli.Result rec = h.run("recover");
             assertThat(rec.exitCode()).as("recover: %s%s", rec.out(), rec.err()).isZero();
             assertThat(h.journal()).as("no journal left").doesNotExist();

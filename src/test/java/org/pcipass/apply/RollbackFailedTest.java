@@ -44,8 +44,9 @@ class RollbackFailedTest {
                 + "/bus/pci/drivers/vfio-pci/bind): writing '" + WS_GPU_AUDIO + "' to " + sys
                 + "/bus/pci/drivers/vfio-pci/bind failed: Input/output error (EIO); the rollback failed too: " + WS_GPU
                 + ": writing '" + WS_GPU + "' to " + sys + "/bus/pci/drivers/nouveau/bind failed: Input/output error"
-                + " (EIO); rolled back: " + WS_GPU_AUDIO + " back on snd_hda_intel; the journal " + h.journal()
-                + " is kept: fix the cause, then run 'pcipass recover'");
+                + " (EIO); put back: " + WS_GPU_AUDIO + " back on snd_hda_intel; the journal " + h.journal()
+                + " is kept: fix the cause, then run 'pcipass recover' (a device that can never go back: bind it by"
+                + " hand, then remove the journal)");
         assertThat(j.get("devices").toString()).isEqualTo("[{\"address\":\"" + WS_GPU + "\",\"present\":true,"
                 + "\"driver\":null,\"before\":\"nouveau\"},{\"address\":\"" + WS_GPU_AUDIO + "\",\"present\":true,"
                 + "\"driver\":\"snd_hda_intel\",\"before\":\"snd_hda_intel\"}]");
@@ -53,7 +54,7 @@ class RollbackFailedTest {
                 + " finishes the rollback from the journal");
         assertThat(r.errLines()).hasSize(2);
         assertThat(r.errLines().get(0)).isEqualTo("pcipass: " + j.get("error").asText());
-        assertThat(r.errLines().get(1)).isEqualTo(leftWithoutDriver());
+        assertThat(r.errLines().get(1)).isEqualTo(leftWithoutDriver(h));
         assertThat(h.journal()).exists();
         assertThat(h.driver(WS_GPU)).isNull();
     }
@@ -67,18 +68,23 @@ class RollbackFailedTest {
                 + "\n");
         assertThat(r.errLines()).hasSize(2);
         assertThat(r.errLines().get(0)).contains("the rollback failed too: " + WS_GPU + ": ")
-                .endsWith(" is kept: fix the cause, then run 'pcipass recover'");
-        assertThat(r.errLines().get(1)).isEqualTo(leftWithoutDriver());
+                .endsWith(" is kept: fix the cause, then run 'pcipass recover' (a device that can never go back: bind it"
+                        + " by hand, then remove the journal)");
+        assertThat(r.errLines().get(1)).isEqualTo(leftWithoutDriver(h));
 
         // while the cause stays, recover says so (exit 1) and every mutating command refuses to add to it
         Cli.Result stuck = h.run("recover");
         assertThat(stuck.exitCode()).isEqualTo(1);
-        assertThat(stuck.err()).startsWith("pcipass: recover: 'pcipass hide " + WS_GPU + " --with-group' failed: step 7 (")
-                .contains("its rollback did not finish; the rollback failed too: " + WS_GPU + ": ");
+        assertThat(stuck.errLines()).hasSize(2);
+        assertThat(stuck.errLines().get(0)).startsWith("pcipass: recover: 'pcipass hide " + WS_GPU + " --with-group'"
+                + " failed: step 7 (").contains("its rollback did not finish; the rollback failed too: " + WS_GPU + ": ");
+        assertThat(stuck.errLines().get(1)).as("recover names the device too").isEqualTo(leftWithoutDriver(h));
         Cli.Result other = h.run("hide", WS_UNKNOWN);
         assertThat(other.exitCode()).isEqualTo(1);
-        assertThat(other.err()).startsWith("pcipass: an interrupted plan could not be rolled back, so nothing new was"
-                + " done: ");
+        assertThat(other.errLines()).hasSize(2);
+        assertThat(other.errLines().get(0)).isEqualTo(leftWithoutDriver(h));
+        assertThat(other.errLines().get(1)).startsWith("pcipass: an interrupted plan could not be rolled back, so nothing"
+                + " new was done: ");
         assertThat(h.driver(WS_UNKNOWN)).isNull();
 
         h.sim.clearFaults();
@@ -95,8 +101,9 @@ class RollbackFailedTest {
         assertThat(h.run("hide", WS_GPU, "--with-group").exitCode()).isZero();
     }
 
-    private static String leftWithoutDriver() {
+    private static String leftWithoutDriver(CrashHost h) {
         return "pcipass: " + WS_GPU + " is left with no driver (it had nouveau): run 'pcipass recover' once the cause"
-                + " is fixed, or bind it by hand: echo " + WS_GPU + " > /sys/bus/pci/drivers/nouveau/bind";
+                + " is fixed, or bind it by hand: echo > " + h.host.sysfs() + "/bus/pci/devices/" + WS_GPU
+                + "/driver_override; echo " + WS_GPU + " > " + h.host.sysfs() + "/bus/pci/drivers/nouveau/bind";
     }
 }
