@@ -33,16 +33,18 @@ public final class HostSnapshot {
     private final Hypervisor hypervisor;
     private final PciIds ids;
     private final Map<PciAddress, Assessment> assessments;
+    private final List<String> unplacedNetworkMounts;
 
     private HostSnapshot(HostPaths paths, Sysfs sys, Sysfs root, TreeMap<PciAddress, PciDevice> devices,
-            TreeMap<Integer, IommuGroup> groups, Map<PciAddress, List<Usage>> usage, Hypervisor hypervisor,
-            PciIds ids) {
+            TreeMap<Integer, IommuGroup> groups, Map<PciAddress, List<Usage>> usage, List<String> unplacedNetworkMounts,
+            Hypervisor hypervisor, PciIds ids) {
         this.paths = paths;
         this.sys = sys;
         this.root = root;
         this.devices = devices;
         this.groups = groups;
         this.usage = usage;
+        this.unplacedNetworkMounts = List.copyOf(unplacedNetworkMounts);
         this.hypervisor = hypervisor;
         this.ids = ids;
         this.assessments = new Assessor(this).assessAll();
@@ -75,9 +77,10 @@ public final class HostSnapshot {
         DeviceScanner scanner = new DeviceScanner(sys);
         TreeMap<PciAddress, PciDevice> devices = scanner.scanDevices(details);
         TreeMap<Integer, IommuGroup> groups = DeviceScanner.groupsOf(devices);
-        Map<PciAddress, List<Usage>> usage = new UsageScanner(sys, root).scan();
+        UsageScanner usageScanner = new UsageScanner(sys, root);
+        Map<PciAddress, List<Usage>> usage = usageScanner.scan();
         Hypervisor hv = Hypervisor.detect(sys, root);
-        return new HostSnapshot(paths, sys, root, devices, groups, usage, hv, join(ids));
+        return new HostSnapshot(paths, sys, root, devices, groups, usage, usageScanner.unplaced(), hv, join(ids));
     }
 
     private static PciIds join(CompletableFuture<PciIds> ids) {
@@ -149,6 +152,11 @@ public final class HostSnapshot {
         device(address);
         PciDevice d = new DeviceScanner(sys).scanDevice(address);
         return d;
+    }
+
+    /** System filesystems on the network whose server leads to no PCI NIC pcipass can name (for check). */
+    public List<String> unplacedNetworkMounts() {
+        return unplacedNetworkMounts;
     }
 
     public List<Usage> usage(PciAddress address) {

@@ -36,6 +36,8 @@ public final class Readiness {
         out.add(iommu());
         out.addAll(stubs());
         out.add(osRelease());
+        host.unplacedNetworkMounts().forEach(u -> out.add(new CheckResult("network filesystem", WARN, u,
+                "keep every NIC that can reach that server on the host: pcipass does not mark one host-critical for it")));
         return out;
     }
 

@@ -155,6 +155,25 @@ class NetworkFilesystemTest {
         assertThat(v.get(NR_SPARE_NIC)).containsExactly("assignable", SMB_NOTE);
     }
 
+    /** A system filesystem whose server pcipass cannot place on a NIC is a WARN of check, naming it and why. */
+    @Test
+    void checkWarnsOfASystemFilesystemOnAServerNoNicCanBeNamedFor() {
+        FakeHost h = NetRootHosts.iscsiRoot(tmp);
+        h.rootfs().mount("0:62", "/var", "nfs", "filer.example:/var", "rw,vers=3,proto=tcp");
+        JsonNode checks = ShowGroupsCheckTest.json(h, "check", "--json");
+        List<String> warned = new ArrayList<>();
+        for (JsonNode c : checks) {
+            if (c.get("name").asText().equals("network filesystem")) {
+                assertThat(c.get("status").asText()).isEqualTo("WARN");
+                assertThat(c.get("fix").asText()).isEqualTo("keep every NIC that can reach that server on the host:"
+                        + " pcipass does not mark one host-critical for it");
+                warned.add(c.get("detail").asText());
+            }
+        }
+        assertThat(warned).containsExactly("/var (nfs) lives on the NFS server filer.example, but it is a host name and"
+                + " pcipass asks no DNS: pcipass cannot tell which NIC the host needs for it");
+    }
+
     @Test
     void garbledRouteLinesAreSkippedAndTheGoodOnesStillCount() {
         FakeHost h = NetRootHosts.nfsRoot(tmp);
