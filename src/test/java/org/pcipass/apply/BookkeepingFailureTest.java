@@ -97,9 +97,7 @@ class BookkeepingFailureTest {
     @Test
     void aRegistryThatCannotBeWrittenRollsBackAtOnce() throws IOException {
         CrashHost h = CrashHost.kvm(tmp.resolve("host"));
-        Files.createDirectories(h.state);
-        Path tmpFile = h.state.resolve(".hidden.json.tmp");
-        Files.createSymbolicLink(tmpFile, Path.of("/dev/full"));
+        Path tmpFile = h.fillRegistryDisk();
         Cli.Result r = h.run("hide", WS_UNKNOWN);
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
@@ -125,9 +123,7 @@ class BookkeepingFailureTest {
     @Test
     void aPlanThatFailedAfterItsLastStepIsNeverCompletedByRecover() throws IOException {
         CrashHost h = CrashHost.kvm(tmp.resolve("host"));
-        Files.createDirectories(h.state);
-        Path tmpFile = h.state.resolve(".hidden.json.tmp");
-        Files.createSymbolicLink(tmpFile, Path.of("/dev/full"));
+        Path tmpFile = h.fillRegistryDisk();
         String override = h.host.sysfs() + "/bus/pci/devices/" + WS_VF0 + "/driver_override";
         boolean[] bound = {false};
         org.pcipass.sysfs.KernelWriter refusesTheOverrideOnceBound = (file, value) -> {

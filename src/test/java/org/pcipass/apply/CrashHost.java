@@ -177,6 +177,19 @@ final class CrashHost {
         return steps;
     }
 
+    /**
+     * Makes the registry unwritable as a full disk would: its temporary file becomes a link to
+     * /dev/full, so writing it fails with ENOSPC. Delete the returned link to give the room back.
+     */
+    Path fillRegistryDisk() {
+        try {
+            Files.createDirectories(state);
+            return Files.createSymbolicLink(state.resolve("." + HiddenRegistry.FILE + ".tmp"), Path.of("/dev/full"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     Path journal() {
         return Journal.path(state);
     }

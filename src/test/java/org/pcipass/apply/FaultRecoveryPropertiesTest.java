@@ -158,11 +158,7 @@ class FaultRecoveryPropertiesTest {
             if (failing != null) {
                 h.sim.injectWriteError(failing, ERRNOS.get(errno));
             }
-            Path registryTmp = h.state.resolve(".hidden.json.tmp");
-            if (registryFull) {
-                Files.createDirectories(h.state);
-                Files.createSymbolicLink(registryTmp, Path.of("/dev/full")); // the registry cannot be written: ENOSPC
-            }
+            Path registryTmp = registryFull ? h.fillRegistryDisk() : null;
 
             runExpectingAnything(h, new Chaos(h.sim, unplugBefore, unplugged, crashAfter), op);
             if (recoveryCrashAfter > 0 || recoveryUnplugBefore > 0) {
@@ -170,7 +166,9 @@ class FaultRecoveryPropertiesTest {
                         List.of("recover"));
             }
             h.sim.clearFaults(); // the admin fixes the cause
-            Files.deleteIfExists(registryTmp);
+            if (registryTmp != null) {
+                Files.delete(registryTmp);
+            }
             Cli.Result rec = h.run("recover");
             assertThat(rec.exitCode()).as("recover: %s%s", rec.out(), rec.err()).isZero();
             assertThat(h.journal()).as("no journal left").doesNotExist();
