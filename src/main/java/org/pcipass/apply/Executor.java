@@ -156,7 +156,6 @@ public final class Executor {
     /** Step {@code failed} (or the bookkeeping around it) went wrong: undo the first {@code reached} steps. */
     private Outcome fail(Plan plan, Journal journal, int failed, int reached, String error) {
         journal.failed(failed, error); // also after the last step: a recovery must then undo, never complete
-
         Rollback rb = rollBack(plan, reached);
         if (!rb.failures().isEmpty()) {
             return rollbackFailed(plan, error, rb);
