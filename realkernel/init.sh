@@ -30,8 +30,16 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot "$root" \
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount -t devtmpfs devtmpfs "$root/dev"
+# A checkout under /tmp or /run (a clone in /tmp) would vanish under the guest's own tmpfs mounts:
+# keep a handle on it first, and bind it back at its path inside them.
+mkdir -p /keep
+mount --bind "$root$REPO" /keep || { echo "real-kernel guest: cannot reach the checkout $REPO"; off; }
 mount -t tmpfs tmpfs "$root/tmp"
 mount -t tmpfs tmpfs "$root/run"
+if [ ! -d "$root$REPO/realkernel" ]; then
+  mkdir -p "$root$REPO"
+  mount --bind /keep "$root$REPO" || { echo "real-kernel guest: cannot bind the checkout back at $REPO"; off; }
+fi
 mkdir -p "$root/tmp/results"
 mount -t 9p -o trans=virtio,version=9p2000.L results "$root/tmp/results" \
   || { echo "real-kernel guest: cannot mount the results share"; off; }
