@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.pcipass.PcipassException;
 import org.pcipass.pci.PciAddress;
 
@@ -25,6 +26,8 @@ final class BlockReconciler {
     private final Map<PciAddress, DeviceIds> present;
     private final PersistedBlock block;
     private final KernelCmdline cmdline;
+    /** The rendering of {@code previous}: where the registry's records would put each device. */
+    private final ModprobeLines.Rendering registry;
     /** The stubs whose lines hid each present device before the command. */
     private final Map<PciAddress, Set<Stub>> covered = new TreeMap<>();
     /** Every device hidden at boot after the command: by the registry or by the block. */
@@ -32,7 +35,7 @@ final class BlockReconciler {
 
     BlockReconciler(PersistTarget target, ModprobeFile file, Collection<PersistedDevice> previous,
             Collection<PersistedDevice> next, PersistPlanner.Change change, Map<PciAddress, DeviceIds> present,
-            KernelCmdline cmdline) {
+            KernelCmdline cmdline, ModprobeLines.Rendering registry) {
         this.target = target;
         this.where = file.name() + "'s pcipass block";
         this.previous = PersistPlanner.byAddress(previous);
@@ -41,6 +44,7 @@ final class BlockReconciler {
         this.present = present;
         this.block = PersistedBlock.parse(file.blockBody());
         this.cmdline = cmdline;
+        this.registry = registry;
         present.forEach((a, id) -> {
             Set<Stub> s = block.covering(a, id);
             if (!s.isEmpty()) {
@@ -91,7 +95,7 @@ final class BlockReconciler {
         List<PciAddress> unrecorded = present.keySet().stream().filter(x -> !next.containsKey(x)
                 && !change.unpersist().contains(x) && !block.covering(x, present.get(x)).isEmpty()).toList();
         if (!unrecorded.isEmpty()) {
-            String them = unrecorded.stream().map(PciAddress::toString).collect(java.util.stream.Collectors.joining(", "));
+            String them = unrecorded.stream().map(PciAddress::toString).collect(Collectors.joining(", "));
             notes.add(where + " keeps " + them + " hidden at boot, and pcipass has no record of "
                     + (unrecorded.size() == 1 ? "it" : "them") + ": 'pcipass hide DEVICE --persist' records one,"
                     + " 'pcipass unhide DEVICE --persist' returns one for good");
@@ -144,8 +148,7 @@ final class BlockReconciler {
     /** Registry devices the file no longer hides (a line removed by hand): the file wins, said once. */
     private void noteRegistryDevicesTheFileDropped(List<String> notes) {
         Set<PciAddress> bootOnly = new TreeSet<>();
-        PersistPlanner.render(target, previous.values(), PersistPlanner.shared(present, previous.keySet()), cmdline)
-                .bootReapply().forEach(d -> bootOnly.add(d.address()));
+        registry.bootReapply().forEach(d -> bootOnly.add(d.address()));
         for (PersistedDevice d : next.values()) {
             PciAddress a = d.address();
             if (!change.persist().contains(a) && !bootOnly.contains(a) && present.containsKey(a)

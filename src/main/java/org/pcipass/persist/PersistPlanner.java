@@ -70,12 +70,14 @@ public final class PersistPlanner {
         List<String> reconciled = new ArrayList<>();
         ModprobeLines.Rendering now;
         List<String> body;
-        if (file.blockBody().equals(render(target, previous, shared(present, byAddress(previous).keySet()), cmdline)
-                .lines())) {
+        // what the registry's records say the block should be now: agreement picks the path
+        ModprobeLines.Rendering registry = render(target, previous, shared(present, byAddress(previous).keySet()), cmdline);
+        if (file.blockBody().equals(registry.lines())) {
             now = render(target, next, shared(present, byAddress(next).keySet()), cmdline);
             body = now.lines();
         } else {
-            BlockReconciler reconciler = new BlockReconciler(target, file, previous, next, change, present, cmdline);
+            BlockReconciler reconciler = new BlockReconciler(target, file, previous, next, change, present, cmdline,
+                    registry);
             body = reconciler.body(reconciled);
             now = render(target, next, reconciler.shared(), cmdline);
         }
