@@ -90,10 +90,6 @@ public final class Bindings {
             // unbound device it matches, and would take this one before the explicit bind
             loadIfNeeded(rec.originalDriver(), rec.originalModule(), out);
         }
-        if (rec != null && rec.adopted() && rec.originalModule() != null
-                && !sys.exists("module/" + rec.originalModule().replace('-', '_'))) {
-            out.add(new Step.Run(List.of("modprobe", rec.originalModule())));
-        }
         out.addAll(leaveStub(a, d.driver()));
         if (rec == null || rec.adopted()) {
             out.add(new Step.Write(sys.path("bus/pci/drivers_probe"), a.toString()));
@@ -153,8 +149,14 @@ public final class Bindings {
         return out;
     }
 
+    /** modprobe {@code module} unless its driver is registered (or, when the driver is not known, the module is loaded). */
     private void loadIfNeeded(String driver, String module, List<Step> out) {
-        if (driver != null && module != null && !sys.isDirectory("bus/pci/drivers/" + driver)) {
+        if (module == null) {
+            return; // built in, or no driver at all
+        }
+        boolean loaded = driver != null ? sys.isDirectory("bus/pci/drivers/" + driver)
+                : sys.exists("module/" + module.replace('-', '_'));
+        if (!loaded) {
             out.add(new Step.Run(List.of("modprobe", module)));
         }
     }

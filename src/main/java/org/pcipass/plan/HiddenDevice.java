@@ -1,6 +1,8 @@
 package org.pcipass.plan;
 
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.pcipass.pci.PciAddress;
 
 /**
@@ -29,8 +31,8 @@ public record HiddenDevice(PciAddress address, String stub, String originalDrive
     }
 
     /** The records of {@code registry} whose hide is persisted, in address order. */
-    public static java.util.Map<PciAddress, HiddenDevice> persisted(java.util.Map<PciAddress, HiddenDevice> registry) {
-        java.util.Map<PciAddress, HiddenDevice> out = new java.util.TreeMap<>();
+    public static Map<PciAddress, HiddenDevice> persisted(Map<PciAddress, HiddenDevice> registry) {
+        Map<PciAddress, HiddenDevice> out = new TreeMap<>();
         registry.forEach((a, h) -> {
             if (h.persisted()) {
                 out.put(a, h);
