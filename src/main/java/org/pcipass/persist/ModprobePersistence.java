@@ -14,17 +14,33 @@ import org.pcipass.plan.Step;
 /** {@code --persist} through the modprobe configuration under the config root (the seed's format). */
 public final class ModprobePersistence implements Persistence {
     private final HostSnapshot host;
+    /** The root's configuration, read once per plan (adoptions and the edit read the same files). */
+    private PersistTarget target;
+    private Map<PciAddress, DeviceIds> present;
 
     public ModprobePersistence(HostSnapshot host) {
         this.host = host;
     }
 
+    private PersistTarget target() {
+        if (target == null) {
+            target = PersistTarget.inspect(host.paths());
+        }
+        return target;
+    }
+
+    private Map<PciAddress, DeviceIds> present() {
+        if (present == null) {
+            present = present(host);
+        }
+        return present;
+    }
+
     @Override
     public List<Step.Edit> edits(Map<PciAddress, HiddenDevice> previous, Map<PciAddress, HiddenDevice> next,
             Set<PciAddress> persist, Set<PciAddress> unpersist, List<String> notes) {
-        PersistTarget target = PersistTarget.inspect(host.paths());
-        PersistPlan plan = PersistPlanner.plan(target, convert(previous), convert(next),
-                new PersistPlanner.Change(persist, unpersist), present(host));
+        PersistPlan plan = PersistPlanner.plan(target(), convert(previous), convert(next),
+                new PersistPlanner.Change(persist, unpersist), present());
         plan.warnings().forEach(w -> notes.add("warning: " + w));
         plan.advice().forEach(a -> notes.add(a.message()));
         notes.addAll(plan.notes()); // the boot re-apply reasons first, as the plan lists them
@@ -42,9 +58,8 @@ public final class ModprobePersistence implements Persistence {
 
     @Override
     public String adoptedModule(PciAddress device, String stub, Map<PciAddress, HiddenDevice> registry) {
-        PersistTarget target = PersistTarget.inspect(host.paths());
-        PersistedBlock block = PersistedBlock.parse(ModprobeFile.parse(target.path().toString(),
-                target.current().text()).blockBody());
+        PersistedBlock block = PersistedBlock.parse(ModprobeFile.parse(target().path().toString(),
+                target().current().text()).blockBody());
         Stub s = Stub.of(stub);
         Set<String> candidates = new LinkedHashSet<>(block.modulesBefore(s));
         registry.values().forEach(h -> {
@@ -52,7 +67,7 @@ public final class ModprobePersistence implements Persistence {
                 candidates.remove(h.originalModule());
             }
         });
-        Map<PciAddress, DeviceIds> present = present(host);
+        Map<PciAddress, DeviceIds> present = present();
         long unknown = present.keySet().stream()
                 .filter(a -> !registry.containsKey(a) && block.covering(a, present.get(a)).contains(s)).count();
         // one module no record accounts for, and this the one device the file hides there that no record knows
