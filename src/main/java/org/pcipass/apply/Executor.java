@@ -241,7 +241,7 @@ public final class Executor {
     private String verifyAll(Plan plan) {
         for (Step s : plan.steps()) {
             if (s instanceof Step.ExpectDriver e && present(e.device())) {
-                String now = sys.linkName("bus/pci/devices/" + e.device() + "/driver");
+                String now = bindings.driver(e.device());
                 if (!eq(now, e.driver())) {
                     return e.device() + " is on " + name(now) + ", not " + name(e.driver());
                 }
@@ -309,7 +309,7 @@ public final class Executor {
         if (step instanceof Step.Write w) {
             write(w);
         } else if (step instanceof Step.ExpectDriver e) {
-            String now = sys.linkName("bus/pci/devices/" + e.device() + "/driver");
+            String now = bindings.driver(e.device());
             if (!eq(now, e.driver())) {
                 throw new StepFailed(e.device() + " is on " + name(now) + ", expected " + name(e.driver()));
             }
