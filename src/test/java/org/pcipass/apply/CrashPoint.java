@@ -14,7 +14,8 @@ import org.pcipass.testing.KernelSim;
  * anything more. The crash is a {@link Crash} Error, so that nothing in pcipass catches it or rolls
  * back; what is left on disk is what a kill at that instant leaves (the host lock, an fcntl lock,
  * is dropped either way). Used for the crash points the step hook cannot reach: before the first
- * step, and inside a step.
+ * step, and inside a step. {@link #unplugging} also hot-unplugs a device just before a chosen
+ * effect, as a card pulled (or a VF removed) mid-plan.
  */
 final class CrashPoint implements KernelWriter, CommandRunner {
     /** The simulated death. */
@@ -29,20 +30,37 @@ final class CrashPoint implements KernelWriter, CommandRunner {
     private final KernelSim sim;
     private final int effect;
     private final boolean after;
+    private final int unplugBefore;
+    private final String unplug;
     private int seen;
 
-    private CrashPoint(KernelSim sim, int effect, boolean after) {
+    private CrashPoint(KernelSim sim, int effect, boolean after, int unplugBefore, String unplug) {
         this.sim = sim;
         this.effect = effect;
         this.after = after;
+        this.unplugBefore = unplugBefore;
+        this.unplug = unplug;
     }
 
     static CrashPoint before(KernelSim sim, int effect) {
-        return new CrashPoint(sim, effect, false);
+        return new CrashPoint(sim, effect, false, 0, null);
     }
 
     static CrashPoint after(KernelSim sim, int effect) {
-        return new CrashPoint(sim, effect, true);
+        return new CrashPoint(sim, effect, true, 0, null);
+    }
+
+    /** Unplugs {@code device} (if still there) just before effect {@code unplugBefore}, and dies after effect {@code crashAfter} (0: neither). */
+    static CrashPoint unplugging(KernelSim sim, int unplugBefore, String device, int crashAfter) {
+        return new CrashPoint(sim, crashAfter, true, unplugBefore, device);
+    }
+
+    private void count() {
+        seen++;
+        if (seen == unplugBefore && unplug != null
+                && java.nio.file.Files.isDirectory(sim.sysfs().resolve("bus/pci/devices").resolve(unplug))) {
+            sim.unplug(unplug);
+        }
     }
 
     private void maybeCrash(boolean afterEffect, String what) {
@@ -53,7 +71,7 @@ final class CrashPoint implements KernelWriter, CommandRunner {
 
     @Override
     public void write(Path file, String value) throws IOException {
-        seen++;
+        count();
         maybeCrash(false, "writing " + file);
         try {
             sim.write(file, value);
@@ -64,7 +82,7 @@ final class CrashPoint implements KernelWriter, CommandRunner {
 
     @Override
     public Result run(List<String> argv) {
-        seen++;
+        count();
         maybeCrash(false, "running " + argv);
         Result r = sim.run(argv);
         maybeCrash(true, "running " + argv);

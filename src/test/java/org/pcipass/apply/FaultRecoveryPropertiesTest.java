@@ -19,10 +19,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.pcipass.cli.Cli;
-import org.pcipass.host.CommandRunner;
 import org.pcipass.pci.PciAddress;
 import org.pcipass.plan.HiddenDevice;
-import org.pcipass.sysfs.KernelWriter;
 import org.pcipass.testing.HostTrees;
 import org.pcipass.testing.KernelSim;
 
@@ -54,58 +52,6 @@ class FaultRecoveryPropertiesTest {
         Host(CrashHost.Scenario scenario, List<String> candidates) {
             this.scenario = scenario;
             this.candidates = candidates;
-        }
-    }
-
-    /** The effects of pcipass on the kernel (writes and commands, counted from 1) with an unplug and a crash placed among them. */
-    private static final class Chaos implements KernelWriter, CommandRunner {
-        private final KernelSim sim;
-        private final int unplugBefore;
-        private final String unplug;
-        private final int crashAfter;
-        private int seen;
-
-        Chaos(KernelSim sim, int unplugBefore, String unplug, int crashAfter) {
-            this.sim = sim;
-            this.unplugBefore = unplugBefore;
-            this.unplug = unplug;
-            this.crashAfter = crashAfter;
-        }
-
-        private void before() {
-            seen++;
-            if (seen == unplugBefore && unplug != null && present(sim, unplug)) {
-                sim.unplug(unplug);
-            }
-        }
-
-        private void after() {
-            if (seen == crashAfter) {
-                throw new CrashPoint.Crash("after effect " + seen);
-            }
-        }
-
-        @Override
-        public void write(Path file, String value) throws IOException {
-            before();
-            try {
-                sim.write(file, value);
-            } finally {
-                after();
-            }
-        }
-
-        @Override
-        public Result run(List<String> argv) {
-            before();
-            Result r = sim.run(argv);
-            after();
-            return r;
-        }
-
-        @Override
-        public boolean available(String program) {
-            return sim.available(program);
         }
     }
 
@@ -160,10 +106,10 @@ class FaultRecoveryPropertiesTest {
             }
             Path registryTmp = registryFull ? h.fillRegistryDisk() : null;
 
-            runExpectingAnything(h, new Chaos(h.sim, unplugBefore, unplugged, crashAfter), op);
+            runExpectingAnything(h, CrashPoint.unplugging(h.sim, unplugBefore, unplugged, crashAfter), op);
             if (recoveryCrashAfter > 0 || recoveryUnplugBefore > 0) {
-                runExpectingAnything(h, new Chaos(h.sim, recoveryUnplugBefore, unplugged, recoveryCrashAfter),
-                        List.of("recover"));
+                runExpectingAnything(h, CrashPoint.unplugging(h.sim, recoveryUnplugBefore, unplugged,
+                        recoveryCrashAfter), List.of("recover"));
             }
             h.sim.clearFaults(); // the admin fixes the cause
             if (registryTmp != null) {
@@ -203,7 +149,7 @@ class FaultRecoveryPropertiesTest {
     }
 
     /** Runs {@code words}; a simulated crash (an Error) ends it as a kill would. */
-    private static void runExpectingAnything(CrashHost h, Chaos chaos, List<String> words) {
+    private static void runExpectingAnything(CrashHost h, CrashPoint chaos, List<String> words) {
         try {
             h.run(chaos, chaos, Map.of(), words);
         } catch (CrashPoint.Crash | KernelSim.SimulatedCrash | Hooks.SimulatedCrash killed) {
