@@ -13,7 +13,12 @@ import org.pcipass.plan.Bindings;
 import org.pcipass.plan.DeviceState;
 import org.pcipass.plan.Plan;
 import org.pcipass.plan.Step;
+import org.pcipass.guest.Assignment;
+import org.pcipass.guest.GuestBackends;
+import org.pcipass.store.AssignmentChange;
 import org.pcipass.store.HiddenRegistry;
+import org.pcipass.store.HotplugEvent;
+import org.pcipass.store.Store;
 import org.pcipass.sysfs.KernelWriter;
 import org.pcipass.sysfs.Sysfs;
 
@@ -31,9 +36,31 @@ public final class Executor {
     private final Bindings bindings;
     private final java.io.PrintStream err;
     private final long waitMillis;
+    private final GuestBackends backends;
+    private final java.time.Clock clock;
 
     public Executor(Sysfs sys, KernelWriter kernel, CommandRunner runner, Path stateDir, Map<String, String> env,
             java.io.PrintStream err) {
+        this(sys, kernel, runner, stateDir, env, err, NO_GUESTS, java.time.Clock.systemUTC());
+    }
+
+    /** No hypervisor here: a plan with guest steps fails at its first one. */
+    private static final GuestBackends NO_GUESTS = new GuestBackends() {
+        @Override
+        public org.pcipass.guest.GuestBackend open(String backend, String uri) {
+            throw new org.pcipass.guest.GuestException("no " + backend + " backend is available to this executor");
+        }
+
+        @Override
+        public boolean xlAnswers() {
+            return false;
+        }
+    };
+
+    public Executor(Sysfs sys, KernelWriter kernel, CommandRunner runner, Path stateDir, Map<String, String> env,
+            java.io.PrintStream err, GuestBackends backends, java.time.Clock clock) {
+        this.backends = backends;
+        this.clock = clock;
         this.sys = sys;
         this.kernel = kernel;
         this.runner = runner;
@@ -95,7 +122,7 @@ public final class Executor {
     }
 
     /** A step the kernel (or a command, or a file) refused. */
-    static final class StepFailed extends Exception {
+    static class StepFailed extends Exception {
         private static final long serialVersionUID = 1L;
 
         StepFailed(String message) {
@@ -119,7 +146,8 @@ public final class Executor {
      */
     public Outcome apply(Plan plan) {
         Journal journal = Journal.begin(stateDir, plan);
-        try {
+        try (GuestSteps g = new GuestSteps(backends, clock)) {
+            guests = g;
             List<Step> steps = plan.steps();
             for (int k = 0; k < steps.size(); k++) {
                 try {
@@ -129,6 +157,8 @@ public final class Executor {
                 }
                 try {
                     perform(steps.get(k));
+                } catch (GuestSteps.NotReleased e) {
+                    return notReleased(plan, journal, k, e.getMessage());
                 } catch (StepFailed | RuntimeException e) {
                     // an unexpected failure inside a step is rolled back like the kernel's refusal
                     return fail(plan, journal, k, k + 1, "step " + (k + 1) + " (" + describe(steps.get(k)) + "): "
@@ -142,21 +172,87 @@ public final class Executor {
                 hooks.afterStep(k + 1);
             }
             try {
-                HiddenRegistry.save(stateDir, plan.hiddenAfter());
+                commit(plan, g.hotplugs());
             } catch (PcipassException e) {
                 return fail(plan, journal, steps.size(), steps.size(), "every step was done, but " + e.getMessage());
             }
             finish(journal, "every step was done and recorded");
             return Outcome.completed();
         } finally {
+            guests = null;
             journal.close();
         }
+    }
+
+    /** The guest steps of the plan being applied or recovered (open backends, hotplug events). */
+    private GuestSteps guests;
+
+    /** Records a finished plan: the registry, its assignment changes and the hotplugs, in one store commit. */
+    private void commit(Plan plan, List<HotplugEvent> hotplugs) {
+        if (plan.assignments().isEmpty() && hotplugs.isEmpty()) {
+            HiddenRegistry.save(stateDir, plan.hiddenAfter());
+            return;
+        }
+        try (Store store = Store.open(stateDir)) {
+            store.commit(plan.hiddenAfter(), plan.assignments(), hotplugs);
+        }
+    }
+
+    /**
+     * After a rollback: the hotplugs that happened all the same, and for each detach the rollback
+     * reached, the assignment as the hypervisor now says (released: removed; still held: detach-pending).
+     * The registry stays as it is (the rollback put every device back).
+     */
+    private void recordRollback(Plan plan, int reached, List<HotplugEvent> hotplugs) {
+        List<AssignmentChange> changes = new ArrayList<>();
+        List<Step.Detach> detaches = new ArrayList<>();
+        plan.steps().subList(0, Math.min(reached, plan.steps().size())).forEach(s -> {
+            if (s instanceof Step.Detach d) {
+                detaches.add(d);
+            }
+        });
+        if (detaches.isEmpty() && hotplugs.isEmpty()) {
+            return;
+        }
+        try (Store store = Store.open(stateDir)) {
+            Map<PciAddress, Assignment> now = store.assignments();
+            for (Step.Detach d : detaches) {
+                Assignment a = now.get(d.device());
+                boolean held;
+                try {
+                    held = guests.lists(d.backend(), d.connect(), d.guest(), d.device(), d.mode());
+                } catch (PcipassException e) {
+                    held = true; // the hypervisor cannot say: the device stays the guest's until it can
+                }
+                if (held && a != null) {
+                    changes.add(new AssignmentChange.Put(a.withState(Assignment.DETACH_PENDING)));
+                } else if (!held) {
+                    changes.add(new AssignmentChange.Remove(d.device()));
+                }
+            }
+            store.commit(store.hidden(), changes, hotplugs);
+        } catch (PcipassException e) {
+            err.println("pcipass: warning: the rollback is done, but recording it failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A detach the guest did not answer in time: the device stays hidden and the guest's (nothing
+     * after the detach runs; the steps before it are rolled back), its assignment detach-pending.
+     */
+    private Outcome notReleased(Plan plan, Journal journal, int k, String why) {
+        Step.Detach d = (Step.Detach) plan.steps().get(k);
+        String error = why + "; " + d.device() + " stays hidden and assigned (detach-pending): it is never given back"
+                + " to the host while the guest may still use it; run 'pcipass detach " + d.guest() + " " + d.device()
+                + "' again later, or shut the guest down";
+        return fail(plan, journal, k, k + 1, error);
     }
 
     /** Step {@code failed} (or the bookkeeping around it) went wrong: undo the first {@code reached} steps. */
     private Outcome fail(Plan plan, Journal journal, int failed, int reached, String error) {
         journal.failed(failed, error); // also after the last step: a recovery must then undo, never complete
         Rollback rb = rollBack(plan, reached);
+        recordRollback(plan, reached, guests.hotplugs());
         if (!rb.failures().isEmpty()) {
             return rollbackFailed(plan, error, rb);
         }
@@ -194,10 +290,19 @@ public final class Executor {
         if (entry == null) {
             return null;
         }
+        try (GuestSteps g = new GuestSteps(backends, clock)) {
+            guests = g;
+            return recover(entry);
+        } finally {
+            guests = null;
+        }
+    }
+
+    private Outcome recover(Journal.Entry entry) {
         Plan plan = entry.plan();
         sweepTemporaryFiles(plan);
         if (entry.failed() == null && entry.done() == plan.steps().size() && verifyAll(plan) == null) {
-            HiddenRegistry.save(stateDir, plan.hiddenAfter());
+            commit(plan, recoveredHotplugs(plan));
             Journal.delete(Journal.path(stateDir));
             return new Outcome(Outcome.DONE, null, List.of(), vanished(plan.before().keySet()));
         }
@@ -206,11 +311,26 @@ public final class Executor {
                 : "'" + plan.command() + "' was interrupted after " + entry.done() + " of " + plan.steps().size()
                         + " steps";
         Rollback rb = rollBack(plan, entry.started());
+        recordRollback(plan, entry.started(), guests.hotplugs());
         if (!rb.failures().isEmpty()) {
             return rollbackFailed(plan, error, rb);
         }
         Journal.delete(Journal.path(stateDir));
         return new Outcome(Outcome.ROLLED_BACK, error, rb.undone(), rb.vanished());
+    }
+
+    /** The live attaches and detaches of a plan a crash interrupted after its last step, logged at recovery time. */
+    private List<HotplugEvent> recoveredHotplugs(Plan plan) {
+        List<HotplugEvent> out = new ArrayList<>();
+        java.time.Instant now = java.time.Instant.now(clock);
+        for (Step s : plan.steps()) {
+            if (s instanceof Step.Attach a && a.mode().live()) {
+                out.add(new HotplugEvent(a.device(), "attach", a.guest(), now));
+            } else if (s instanceof Step.Detach d && d.mode().live()) {
+                out.add(new HotplugEvent(d.device(), "detach", d.guest(), now));
+            }
+        }
+        return out;
     }
 
     /** Removes the temporary files a crash may have left beside the files the plan edits, and the state files. */
@@ -240,12 +360,31 @@ public final class Executor {
     /** Re-reads every expect-driver step of a plan (devices that vanished since excepted); the first mismatch, or null. */
     private String verifyAll(Plan plan) {
         for (Step s : plan.steps()) {
+            String guest = verifyGuest(s);
+            if (guest != null) {
+                return guest;
+            }
             if (s instanceof Step.ExpectDriver e && present(e.device())) {
                 String now = bindings.driver(e.device());
                 if (!eq(now, e.driver())) {
                     return e.device() + " is on " + name(now) + ", not " + name(e.driver());
                 }
             }
+        }
+        return null;
+    }
+
+    /** For an attach step: the hypervisor must list the device; for a detach: no longer. Null when it agrees. */
+    private String verifyGuest(Step s) {
+        try {
+            if (s instanceof Step.Attach a && !guests.lists(a.backend(), a.connect(), a.guest(), a.device(), a.mode())) {
+                return a.guest() + " does not list " + a.device();
+            }
+            if (s instanceof Step.Detach d && guests.lists(d.backend(), d.connect(), d.guest(), d.device(), d.mode())) {
+                return d.guest() + " still lists " + d.device();
+            }
+        } catch (PcipassException e) {
+            return e.getMessage();
         }
         return null;
     }
@@ -268,7 +407,16 @@ public final class Executor {
         Rollback rb = new Rollback();
         List<Step> steps = plan.steps();
         for (int k = Math.min(reached, steps.size()) - 1; k >= 0; k--) {
-            if (steps.get(k) instanceof Step.Edit e) {
+            if (steps.get(k) instanceof Step.Attach a) {
+                try {
+                    guests.undo(a); // before the device goes back to the host: the guest must have let go
+                    rb.undone().add(a.device() + " taken back from " + a.guest());
+                } catch (StepFailed | PcipassException f) {
+                    rb.failures().add(a.device() + " could not be taken back from " + a.guest() + ": "
+                            + f.getMessage());
+                    return rb; // never give a device to the host while a guest may still use it
+                }
+            } else if (steps.get(k) instanceof Step.Edit e) {
                 try {
                     if (FileEdit.restore(e)) {
                         rb.undone().add(e.file() + " restored");
@@ -324,6 +472,10 @@ public final class Executor {
             waitFor(Path.of(w.path()));
         } else if (step instanceof Step.Edit e) {
             FileEdit.apply(e);
+        } else if (step instanceof Step.Attach a) {
+            guests.attach(a);
+        } else if (step instanceof Step.Detach d) {
+            guests.detach(d);
         }
     }
 
@@ -398,6 +550,10 @@ public final class Executor {
             return String.join(" ", r.argv());
         } else if (s instanceof Step.Wait w) {
             return "wait for " + w.path();
+        } else if (s instanceof Step.Attach a) {
+            return "attach " + a.device() + " to " + a.guest() + " (" + a.backend() + ", " + a.mode().text() + ")";
+        } else if (s instanceof Step.Detach d) {
+            return "detach " + d.device() + " from " + d.guest() + " (" + d.backend() + ", " + d.mode().text() + ")";
         } else {
             return "edit " + ((Step.Edit) s).file();
         }

@@ -70,6 +70,9 @@ public final class Journal implements AutoCloseable {
         List<Object> after = new ArrayList<>();
         plan.hiddenAfter().values().forEach(h -> after.add(PlanJson.hidden(h)));
         head.put("hiddenAfter", after);
+        if (!plan.assignments().isEmpty()) {
+            head.put("assignments", PlanJson.assignmentChanges(plan.assignments()));
+        }
         FileChannel ch;
         try {
             Files.createDirectories(stateDir);
@@ -236,7 +239,9 @@ public final class Journal implements AutoCloseable {
             if (done > steps.size() || started > steps.size() || (failed != null && failed > steps.size())) {
                 throw new IllegalArgumentException("it counts more steps than its plan has");
             }
-            Plan plan = new Plan(JsonTree.text(head, "command"), steps, before, after, List.of());
+            List<org.pcipass.store.AssignmentChange> changes = new ArrayList<>();
+            JsonTree.list(head, "assignments").forEach(n -> changes.add(PlanJson.assignmentChange(n)));
+            Plan plan = new Plan(JsonTree.text(head, "command"), steps, before, after, List.of(), changes);
             return new Entry(plan, done, started, failed, error);
         } catch (IOException | RuntimeException e) {
             throw garbled(file, e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""));

@@ -3,6 +3,9 @@ package org.pcipass.apply;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.pcipass.guest.Assignment;
+import org.pcipass.guest.Mode;
+import org.pcipass.store.AssignmentChange;
 import org.pcipass.pci.PciAddress;
 import org.pcipass.plan.DeviceState;
 import org.pcipass.plan.HiddenDevice;
@@ -29,8 +32,22 @@ public final class PlanJson {
             n.put("argv", new ArrayList<Object>(r.argv()));
         } else if (s instanceof Step.Wait w) {
             n.put("path", w.path());
+        } else if (s instanceof Step.Attach a) {
+            guestStep(n, a.backend(), a.connect(), a.guest(), a.device(), a.mode());
+        } else if (s instanceof Step.Detach d) {
+            guestStep(n, d.backend(), d.connect(), d.guest(), d.device(), d.mode());
+            n.put("timeout", d.timeoutSeconds());
         }
         return n;
+    }
+
+    private static void guestStep(Map<String, Object> n, String backend, String connect, String guest, PciAddress device,
+            Mode mode) {
+        n.put("backend", backend);
+        n.put("connect", connect);
+        n.put("guest", guest);
+        n.put("device", device.toString());
+        n.put("mode", mode.text());
     }
 
     public static List<Object> steps(List<Step> steps) {
@@ -53,6 +70,11 @@ public final class PlanJson {
                 yield new Step.Run(argv);
             }
             case "wait" -> new Step.Wait(required(n, "path"));
+            case "attach" -> new Step.Attach(required(n, "backend"), JsonTree.text(n, "connect"), required(n, "guest"),
+                    PciAddress.parse(required(n, "device")), Mode.parse(required(n, "mode")));
+            case "detach" -> new Step.Detach(required(n, "backend"), JsonTree.text(n, "connect"), required(n, "guest"),
+                    PciAddress.parse(required(n, "device")), Mode.parse(required(n, "mode")),
+                    n.get("timeout") == null ? 30 : JsonTree.integer(n, "timeout"));
             default -> throw new IllegalArgumentException("unknown step op '" + op + "'");
         };
     }
@@ -93,6 +115,48 @@ public final class PlanJson {
         return new HiddenDevice(PciAddress.parse(required(n, "address")), required(n, "stub"),
                 JsonTree.text(n, "originalDriver"), JsonTree.text(n, "originalModule"), JsonTree.text(n, "vendorId"),
                 JsonTree.text(n, "deviceId"), JsonTree.bool(n, "persisted", false), JsonTree.bool(n, "adopted", false));
+    }
+
+    /** An assignment as JSON: {device, guest, backend, connect, mode, state, since}. */
+    public static Map<String, Object> assignment(Assignment a) {
+        Map<String, Object> n = JsonTree.object();
+        n.put("device", a.device().toString());
+        n.put("guest", a.guest());
+        n.put("backend", a.backend());
+        n.put("connect", a.connect());
+        n.put("mode", a.mode().text());
+        n.put("state", a.state());
+        n.put("since", a.since().toString());
+        return n;
+    }
+
+    public static Assignment assignment(Object json) {
+        Map<String, Object> n = JsonTree.asObject(json, "an assignment");
+        return new Assignment(PciAddress.parse(required(n, "device")), required(n, "guest"), required(n, "backend"),
+                JsonTree.text(n, "connect"), Mode.parse(required(n, "mode")), required(n, "state"),
+                java.time.Instant.parse(required(n, "since")));
+    }
+
+    public static List<Object> assignmentChanges(List<AssignmentChange> changes) {
+        List<Object> out = new ArrayList<>();
+        for (AssignmentChange c : changes) {
+            Map<String, Object> n = JsonTree.object();
+            if (c instanceof AssignmentChange.Put p) {
+                n.put("put", assignment(p.a()));
+            } else {
+                n.put("remove", c.device().toString());
+            }
+            out.add(n);
+        }
+        return out;
+    }
+
+    public static AssignmentChange assignmentChange(Object json) {
+        Map<String, Object> n = JsonTree.asObject(json, "an assignment change");
+        if (n.get("put") != null) {
+            return new AssignmentChange.Put(assignment(n.get("put")));
+        }
+        return new AssignmentChange.Remove(PciAddress.parse(required(n, "remove")));
     }
 
     static String required(Map<String, Object> n, String field) {

@@ -1,7 +1,9 @@
 package org.pcipass.cli;
 
 import java.io.PrintStream;
+import java.time.Clock;
 import java.util.Map;
+import org.pcipass.guest.GuestBackends;
 import org.pcipass.host.CommandRunner;
 import org.pcipass.host.HostPaths;
 import org.pcipass.host.HostSnapshot;
@@ -9,12 +11,29 @@ import org.pcipass.pci.PciIdsLoader;
 import org.pcipass.plan.Persistence;
 import org.pcipass.sysfs.KernelWriter;
 
-/** What a command runs against: its streams, environment, the host-command runner and the kernel writer. */
+/**
+ * What a command runs against: its streams, environment, the host-command runner, the kernel writer,
+ * the hypervisor backends and the clock (the hotplug guard's window).
+ */
 public record Context(PrintStream out, PrintStream err, Map<String, String> env, CommandRunner runner,
-        KernelWriter kernel) {
+        KernelWriter kernel, GuestBackends backends, Clock clock) {
 
     public Context(PrintStream out, PrintStream err, Map<String, String> env, CommandRunner runner) {
         this(out, err, env, runner, KernelWriter.REAL);
+    }
+
+    public Context(PrintStream out, PrintStream err, Map<String, String> env, CommandRunner runner,
+            KernelWriter kernel) {
+        this(out, err, env, runner, kernel, GuestBackends.real(runner), Clock.systemUTC());
+    }
+
+    /** The same context with other hypervisor backends (tests: fakes). */
+    public Context withBackends(GuestBackends b) {
+        return new Context(out, err, env, runner, kernel, b, clock);
+    }
+
+    public Context withClock(Clock c) {
+        return new Context(out, err, env, runner, kernel, backends, c);
     }
 
     HostPaths paths(Args args) {

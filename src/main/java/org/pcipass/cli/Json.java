@@ -56,6 +56,12 @@ final class Json {
     }
 
     void device(HostSnapshot host, PciDevice d, boolean full) throws IOException {
+        device(host, d, full, null);
+    }
+
+    /** With {@code full}, also show's {@code assignment} ({guest, backend, connect, mode, state, since}, or null). */
+    void device(HostSnapshot host, PciDevice d, boolean full, org.pcipass.guest.Assignment assignment)
+            throws IOException {
         g.writeStartObject();
         g.writeStringField("address", d.address().toString());
         g.writeStringField("nodedevName", d.address().nodedevName());
@@ -80,9 +86,22 @@ final class Json {
         Assessment a = host.assessment(d.address());
         g.writeStringField("verdict", a.verdict().json());
         strings("reasons", a.reasons());
-        g.writeNullField("owner");
+        var owner = host.owner(d.address());
+        string("owner", owner == null ? null : owner.guest());
         if (full) {
             details(host, d);
+            if (assignment == null) {
+                g.writeNullField("assignment");
+            } else {
+                g.writeObjectFieldStart("assignment");
+                g.writeStringField("guest", assignment.guest());
+                g.writeStringField("backend", assignment.backend());
+                string("connect", assignment.connect());
+                g.writeStringField("mode", assignment.mode().text());
+                g.writeStringField("state", assignment.state());
+                g.writeStringField("since", assignment.since().toString());
+                g.writeEndObject();
+            }
         }
         g.writeEndObject();
     }

@@ -16,7 +16,8 @@ public final class Main {
     private static final List<Command> COMMANDS =
             List.of(new ListCommand(), new ShowCommand(), new GroupsCommand(), new CheckCommand(),
                     new HideCommand(), new UnhideCommand(), new RecoverCommand(), new ConfigCommand(),
-                    new ApplyBootCommand());
+                    new ApplyBootCommand(), new AttachCommand(), new DetachCommand(), new AssignmentsCommand(),
+                    new MigrateCheckCommand());
 
     private Main() {}
 

@@ -87,7 +87,11 @@ final class Mutation {
             Executor exec = recovered(ctx, paths);
             Plan plan = planning.apply(planner(ctx, args));
             if (plan.isEmpty()) {
-                if (!plan.hiddenAfter().equals(org.pcipass.store.HiddenRegistry.load(paths.stateDir()))) {
+                if (!plan.assignments().isEmpty()) {
+                    try (org.pcipass.store.Store store = org.pcipass.store.Store.open(paths.stateDir())) {
+                        store.commit(plan.hiddenAfter(), plan.assignments(), List.of());
+                    }
+                } else if (!plan.hiddenAfter().equals(org.pcipass.store.HiddenRegistry.load(paths.stateDir()))) {
                     org.pcipass.store.HiddenRegistry.save(paths.stateDir(), plan.hiddenAfter());
                 }
                 print(ctx.out(), plan, json, Executor.Outcome.completed(), false, sys);
@@ -166,7 +170,7 @@ final class Mutation {
 
     static Executor executor(Context ctx, HostPaths paths) {
         return new Executor(new Sysfs(paths.sysfs()), ctx.kernel(), ctx.runner(), paths.stateDir(), ctx.env(),
-                ctx.err());
+                ctx.err(), ctx.backends(), ctx.clock());
     }
 
     private static Planner planner(Context ctx, Args args) {

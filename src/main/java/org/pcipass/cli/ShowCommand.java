@@ -3,6 +3,7 @@ package org.pcipass.cli;
 import java.io.PrintStream;
 import java.util.List;
 import org.pcipass.PcipassException;
+import org.pcipass.guest.Assignment;
 import org.pcipass.host.Assessment;
 import org.pcipass.host.HostSnapshot;
 import org.pcipass.pci.PciAddress;
@@ -35,12 +36,31 @@ final class ShowCommand implements Command {
         PciAddress address = address(args.positionals.get(0));
         HostSnapshot host = ctx.scan(args);
         PciDevice d = host.deviceInFull(address);
+        Assignment as = assignment(ctx, host, address);
         if (args.flag("--json")) {
-            Json.write(ctx.out(), j -> j.device(host, d, true));
+            Json.write(ctx.out(), j -> j.device(host, d, true, as));
             return 0;
         }
         print(ctx.out(), host, d);
+        if (as != null) {
+            field(ctx.out(), "Assigned", "to " + as.guest() + " (" + as.backend() + (as.connect() == null ? ""
+                    : " " + as.connect()) + ", " + as.mode().text() + ", " + as.state() + " since " + as.since() + ")");
+        }
         return 0;
+    }
+
+    /** pcipass's assignment of the device, when the owners file says it has one (the store is opened only then). */
+    private static Assignment assignment(Context ctx, HostSnapshot host, PciAddress address) {
+        var owner = host.owner(address);
+        if (owner == null || owner.external()) {
+            return null;
+        }
+        try {
+            return GuestCli.assignments(host.paths().stateDir()).get(address);
+        } catch (PcipassException e) {
+            ctx.err().println("pcipass: warning: " + e.getMessage());
+            return null;
+        }
     }
 
     private static void print(PrintStream out, HostSnapshot host, PciDevice d) {

@@ -19,10 +19,20 @@ final class StepText {
             return String.format("%-14s %s", "run", String.join(" ", r.argv()));
         } else if (s instanceof Step.Wait w) {
             return String.format("%-14s %s", "wait", w.path());
+        } else if (s instanceof Step.Attach a) {
+            return String.format("%-14s %s to %s (%s, %s)", "attach", a.device(), a.guest(), backend(a.backend(),
+                    a.connect()), a.mode().text());
+        } else if (s instanceof Step.Detach d) {
+            return String.format("%-14s %s from %s (%s, %s), wait up to %d s for the guest to release it", "detach",
+                    d.device(), d.guest(), backend(d.backend(), d.connect()), d.mode().text(), d.timeoutSeconds());
         }
         Step.Edit e = (Step.Edit) s;
         return String.format("%-14s %s%s", "edit", e.file(), e.before() == null ? " (new file)"
                 : e.after() == null ? " (removed)" : "");
+    }
+
+    private static String backend(String backend, String connect) {
+        return connect == null ? backend : backend + " " + connect;
     }
 
     /** For an edit: the lines it removes (-) and adds (+); nothing for other steps. */

@@ -23,6 +23,27 @@ final class UnhideCommand implements Command {
     @Override
     public int run(Args args, Context ctx) {
         UnhideRequest r = new UnhideRequest(Mutation.devices(args), args.flag("--with-group"), args.flag("--persist"));
-        return Mutation.run(args, ctx, "unhide", p -> p.unhide(r, Mutation.commandLine("unhide", args)));
+        return Mutation.run(args, ctx, "unhide", p -> {
+            refuseAssigned(p.host(), r.devices());
+            return p.unhide(r, Mutation.commandLine("unhide", args));
+        });
+    }
+
+    /** A device a guest owns never goes back to the host: the guest may still be using it. */
+    private static void refuseAssigned(org.pcipass.host.HostSnapshot host, List<org.pcipass.pci.PciAddress> devices) {
+        var ours = GuestCli.assignments(host.paths().stateDir());
+        List<String> refusals = new java.util.ArrayList<>();
+        for (var a : devices) {
+            var as = ours.get(a);
+            var owner = host.owner(a);
+            String guest = as != null ? as.guest() : owner != null ? owner.guest() : null;
+            if (guest != null) {
+                refusals.add(a + " is assigned to guest " + guest + (as == null ? " by another tool" : "")
+                        + "; detach it first: pcipass detach " + guest + " " + a + " --return");
+            }
+        }
+        if (!refusals.isEmpty()) {
+            throw new org.pcipass.PcipassException.Refused(String.join("; ", refusals));
+        }
     }
 }

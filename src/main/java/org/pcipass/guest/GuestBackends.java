@@ -15,6 +15,21 @@ public interface GuestBackends {
      */
     GuestBackend open(String backend, String uri);
 
+    /** The real backends: libvirt through libvirt-java, xl through {@code runner}. Opened lazily. */
+    static GuestBackends real(org.pcipass.host.CommandRunner runner) {
+        return new GuestBackends() {
+            @Override
+            public GuestBackend open(String backend, String uri) {
+                throw new GuestException("the " + backend + " backend is not built into this pcipass yet");
+            }
+
+            @Override
+            public boolean xlAnswers() {
+                return false;
+            }
+        };
+    }
+
     /** Whether {@code xl} answers here (a Xen dom0 with its toolstack): the default backend there. */
     boolean xlAnswers();
 }

@@ -42,6 +42,11 @@ final class Assessor {
         if (!blocked.isEmpty()) {
             return new Assessment(Verdict.GROUP_BLOCKED, blocked);
         }
+        org.pcipass.store.Owners.Owner owner = host.owner(d.address());
+        if (owner != null) {
+            return new Assessment(Verdict.ASSIGNED, List.of("assigned to guest " + owner.guest() + (owner.external()
+                    ? " by another tool (external)" : "")));
+        }
         Hypervisor hv = host.hypervisor();
         if (hv != Hypervisor.XEN_DOM0) {
             if (!host.iommuActive()) {

@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import org.pcipass.PcipassException;
 import org.pcipass.pci.IommuGroup;
 import org.pcipass.pci.PciAddress;
+import org.pcipass.store.Owners;
 import org.pcipass.pci.PciDevice;
 import org.pcipass.pci.PciIds;
 import org.pcipass.sysfs.DeviceScanner;
@@ -34,6 +35,7 @@ public final class HostSnapshot {
     private final PciIds ids;
     private final Map<PciAddress, Assessment> assessments;
     private final List<String> unplacedNetworkMounts;
+    private final Map<PciAddress, Owners.Owner> owners;
 
     private HostSnapshot(HostPaths paths, Sysfs sys, Sysfs root, TreeMap<PciAddress, PciDevice> devices,
             TreeMap<Integer, IommuGroup> groups, Map<PciAddress, List<Usage>> usage, List<String> unplacedNetworkMounts,
@@ -47,6 +49,7 @@ public final class HostSnapshot {
         this.unplacedNetworkMounts = List.copyOf(unplacedNetworkMounts);
         this.hypervisor = hypervisor;
         this.ids = ids;
+        this.owners = Owners.read(paths.stateDir()); // one small file: list never opens the store
         this.assessments = new Assessor(this).assessAll();
     }
 
@@ -135,6 +138,11 @@ public final class HostSnapshot {
     /** An IOMMU is active when the kernel made IOMMU groups (never in a Xen dom0). */
     public boolean iommuActive() {
         return !groups.isEmpty();
+    }
+
+    /** Who owns the device (pcipass's assignment, or another tool's as last seen), or null. */
+    public Owners.Owner owner(PciAddress address) {
+        return owners.get(address);
     }
 
     /** The device at this address. */

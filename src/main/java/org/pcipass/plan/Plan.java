@@ -14,15 +14,38 @@ import org.pcipass.pci.PciAddress;
  * @param before every device the plan touches, as it was
  * @param hiddenAfter the hidden-device registry once the plan is done
  * @param notes what the user should know (skipped devices, advice); printed, not executed
+ * @param assignments what the plan changes in the assignments table, committed with the registry once
+ *     every step is done
  */
 public record Plan(String command, List<Step> steps, Map<PciAddress, DeviceState> before,
-        Map<PciAddress, HiddenDevice> hiddenAfter, List<String> notes) {
+        Map<PciAddress, HiddenDevice> hiddenAfter, List<String> notes,
+        List<org.pcipass.store.AssignmentChange> assignments) {
     public Plan {
         steps = List.copyOf(steps);
+        assignments = List.copyOf(assignments);
         // address order: output, journal and rollback all follow it
         before = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(before));
         hiddenAfter = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(hiddenAfter));
         notes = List.copyOf(notes);
+    }
+
+    public Plan(String command, List<Step> steps, Map<PciAddress, DeviceState> before,
+            Map<PciAddress, HiddenDevice> hiddenAfter, List<String> notes) {
+        this(command, steps, before, hiddenAfter, notes, List.of());
+    }
+
+    /** The same plan with these assignment changes. */
+    public Plan withAssignments(List<org.pcipass.store.AssignmentChange> changes) {
+        return new Plan(command, steps, before, hiddenAfter, notes, changes);
+    }
+
+    /** The same plan with more steps at its end (and more notes). */
+    public Plan plus(List<Step> more, List<String> moreNotes) {
+        List<Step> s = new java.util.ArrayList<>(steps);
+        s.addAll(more);
+        List<String> n = new java.util.ArrayList<>(notes);
+        n.addAll(moreNotes);
+        return new Plan(command, s, before, hiddenAfter, n, assignments);
     }
 
     public boolean isEmpty() {

@@ -37,6 +37,16 @@ public final class Planner {
         this.bindings = new Bindings(host);
     }
 
+    /** The snapshot this planner plans on. */
+    public HostSnapshot host() {
+        return host;
+    }
+
+    /** The registry of hidden devices this planner started from. */
+    Map<PciAddress, HiddenDevice> hidden() {
+        return hidden;
+    }
+
     /** The stub a hide uses when none is named: pciback in a Xen dom0, vfio-pci otherwise. */
     public static String defaultStub(Hypervisor hv) {
         return hv == Hypervisor.XEN_DOM0 ? "pciback" : "vfio-pci";

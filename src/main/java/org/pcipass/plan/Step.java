@@ -6,7 +6,7 @@ import org.pcipass.pci.PciAddress;
 
 /**
  * One step of a {@link Plan}, in DESIGN.md's vocabulary: {@code write}, {@code expect-driver},
- * {@code edit}, {@code run}, {@code wait}. Paths are absolute (under {@code --sysfs} or
+ * {@code edit}, {@code run}, {@code wait}, and for guests {@code attach} and {@code detach}. Paths are absolute (under {@code --sysfs} or
  * {@code --config-root}).
  */
 public sealed interface Step {
@@ -99,6 +99,50 @@ public sealed interface Step {
         @Override
         public String op() {
             return "wait";
+        }
+    }
+
+    /**
+     * Gives {@code device} to {@code guest} through a hypervisor backend, then reads back that the
+     * hypervisor lists it (the live domain for a live attach, the persistent definition for a config one).
+     *
+     * @param connect the libvirt URI; null for xl
+     */
+    record Attach(String backend, String connect, String guest, PciAddress device, org.pcipass.guest.Mode mode)
+            implements Step {
+        public Attach {
+            Objects.requireNonNull(backend, "backend");
+            org.pcipass.guest.GuestName.check(guest);
+            Objects.requireNonNull(device, "device");
+            Objects.requireNonNull(mode, "mode");
+        }
+
+        @Override
+        public String op() {
+            return "attach";
+        }
+    }
+
+    /**
+     * Asks the hypervisor to take {@code device} from {@code guest}, then waits up to
+     * {@code timeoutSeconds} until the guest has released it (the hypervisor no longer lists it). A
+     * device not released is never given back to the host.
+     */
+    record Detach(String backend, String connect, String guest, PciAddress device, org.pcipass.guest.Mode mode,
+            int timeoutSeconds) implements Step {
+        public Detach {
+            Objects.requireNonNull(backend, "backend");
+            org.pcipass.guest.GuestName.check(guest);
+            Objects.requireNonNull(device, "device");
+            Objects.requireNonNull(mode, "mode");
+            if (timeoutSeconds < 0) {
+                throw new IllegalArgumentException("timeoutSeconds: " + timeoutSeconds);
+            }
+        }
+
+        @Override
+        public String op() {
+            return "detach";
         }
     }
 }
