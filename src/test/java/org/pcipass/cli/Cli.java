@@ -20,6 +20,20 @@ public final class Cli {
     private final Map<String, String> env = new HashMap<>();
     private CommandRunner runner = CommandRunner.SYSTEM;
     private KernelWriter kernel = KernelWriter.REAL;
+    private org.pcipass.guest.GuestBackends backends;
+    private java.time.Clock clock;
+
+    /** Hypervisor backends for the guest commands (tests: fakes); the real ones otherwise. */
+    public Cli backends(org.pcipass.guest.GuestBackends b) {
+        this.backends = b;
+        return this;
+    }
+
+    /** The clock the hotplug guard counts with. */
+    public Cli clock(java.time.Clock c) {
+        this.clock = c;
+        return this;
+    }
 
     public Cli env(String name, String value) {
         env.put(name, value);
@@ -42,7 +56,14 @@ public final class Cli {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        int code = Main.run(args, new Context(o, e, Map.copyOf(env), runner, kernel));
+        Context ctx = new Context(o, e, Map.copyOf(env), runner, kernel);
+        if (backends != null) {
+            ctx = ctx.withBackends(backends);
+        }
+        if (clock != null) {
+            ctx = ctx.withClock(clock);
+        }
+        int code = Main.run(args, ctx);
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
