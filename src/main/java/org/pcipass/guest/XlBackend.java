@@ -125,7 +125,20 @@ public final class XlBackend implements GuestBackend {
                 out.add(new Hostdev(d.name(), a, true, false, false));
             }
         }
+        out.removeIf(h -> isStubdomCopy(h, out));
         return out;
+    }
+
+    /**
+     * An HVM guest's device model stub domain, named GUEST-dm (libxl_dm.c libxl__stub_dm_name), is
+     * given each of the guest's devices too (libxl_pci.c libxl__device_pci_add): one owner, the guest.
+     */
+    private static boolean isStubdomCopy(Hostdev h, List<Hostdev> all) {
+        if (!h.guest().endsWith("-dm")) {
+            return false;
+        }
+        String guest = h.guest().substring(0, h.guest().length() - "-dm".length());
+        return all.stream().anyMatch(o -> o.guest().equals(guest) && o.device().equals(h.device()));
     }
 
     /**

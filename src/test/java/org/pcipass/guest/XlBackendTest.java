@@ -208,6 +208,14 @@ class XlBackendTest {
     }
 
     @Test
+    void anHvmGuestsStubDomainIsNotASecondOwner() {
+        xl.domain("win").hvm().pci(DEV.toString()).create().domain("win-dm").pci(DEV.toString()).create()
+                .domain("odd-dm").pci(OTHER.toString()).create();
+        assertThat(backend.assigned()).containsExactly(new Hostdev("win", DEV, true, false, false),
+                new Hostdev("odd-dm", OTHER, true, false, false));
+    }
+
+    @Test
     void xensIommuFromVirtCaps() {
         assertThat(backend.xenIommuActive()).isTrue();
         xl.iommu(false);
