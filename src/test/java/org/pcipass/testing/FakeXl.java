@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.pcipass.host.CommandRunner;
 import org.pcipass.testing.FakeXlState.Dev;
@@ -54,6 +55,18 @@ public final class FakeXl implements CommandRunner {
     /** A fake xl keeping its Xen in {@code dir} (created, or taken up as another instance left it). */
     public static FakeXl at(Path dir) {
         return new FakeXl(dir, NOTHING_ELSE);
+    }
+
+    /** The environment variable naming a fake xl's directory for a child JVM ({@link #fromEnvironment}). */
+    public static final String ENV = "PCIPASS_FAKE_XL";
+
+    /**
+     * For a child JVM's main (as {@link SimMain} builds its runner): a fake xl on the directory
+     * {@value #ENV} names, over {@code other}; {@code other} itself when the variable is unset or empty.
+     */
+    public static CommandRunner fromEnvironment(Map<String, String> env, CommandRunner other) {
+        String dir = env.get(ENV);
+        return dir == null || dir.isBlank() ? other : new FakeXl(Path.of(dir), other);
     }
 
     /** The same fake xl, handing commands other than xl to {@code runner}. */

@@ -9,8 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.pcipass.host.CommandRunner;
 import org.pcipass.host.CommandRunner.Result;
 
 /** The fake xl itself: its Xen lives on disk, and it prints what Xen 4.17's xl prints. */
@@ -209,5 +211,14 @@ class FakeXlTest {
         assertThat(xl(xl, "modprobe", "-q", "xen-pciback").exitCode()).isZero();
         assertThat(sim.commandsRun()).containsExactly(List.of("modprobe", "-q", "xen-pciback"));
         assertThat(FakeXl.at(tmp.resolve("xl2")).run(List.of("modprobe", "x")).exitCode()).isEqualTo(127);
+    }
+
+    @Test
+    void aChildJvmFindsTheFakeThroughTheEnvironment() {
+        FakeXl.at(tmp.resolve("xl")).domain("web1").create();
+        CommandRunner none = FakeXl.at(tmp.resolve("none"));
+        CommandRunner child = FakeXl.fromEnvironment(Map.of(FakeXl.ENV, tmp.resolve("xl").toString()), none);
+        assertThat(child.run(List.of("xl", "list", "web1")).stdout()).contains("web1 ");
+        assertThat(FakeXl.fromEnvironment(Map.of(), none)).isSameAs(none);
     }
 }
