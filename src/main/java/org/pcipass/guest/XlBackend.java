@@ -61,8 +61,11 @@ public final class XlBackend implements GuestBackend {
     /**
      * Whether Xen will take a hot-plugged device: the domain was created with PCI devices (libxl then
      * turns the default passthrough on), or with {@code passthrough} enabled, sync_pt or share_pt
-     * (tools/libs/light/libxl_create.c libxl__domain_config_setdefault). Otherwise its IOMMU context
-     * is off and xc_assign_device fails with EOPNOTSUPP. Null for a value this code does not know.
+     * (tools/libs/light/libxl_create.c libxl__domain_config_setdefault). Otherwise the domain has no
+     * IOMMU context and Xen answers EOPNOTSUPP: PV "xc_assign_device failed: Operation not supported",
+     * HVM "cannot be assigned - no IOMMU?". Null for a passthrough value this code does not know.
+     * Known gap: a domain created with devices that were all detached since shows no pcidevs (libxl
+     * drops those no longer in xenstore) and reads as not ready, though its passthrough is on.
      */
     static Boolean hotplugReady(Config c) {
         if (!c.pcidevs().isEmpty()) {
