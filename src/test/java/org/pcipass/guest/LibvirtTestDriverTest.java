@@ -204,7 +204,8 @@ class LibvirtTestDriverTest {
 
     @Test
     void badGuestNamesNeverReachLibvirt() {
-        for (String bad : new String[] {"a'b", "web1\n", "$(reboot)", "-rf", "x".repeat(65), ""}) {
+        for (String bad : new String[] {"a'b", "a\"b", "web<1>", "a&b", "web1;reboot", "web1\n", "$(reboot)", "`id`", "-rf",
+            "x".repeat(65), "x".repeat(300), ""}) {
             assertThatThrownBy(() -> backend.attach(bad, GPU, Mode.LIVE)).isInstanceOf(PcipassException.BadInput.class)
                     .hasMessageContaining("a guest name is 1-64 characters");
             assertThatThrownBy(() -> backend.devices(bad, true)).isInstanceOf(PcipassException.BadInput.class);
@@ -217,6 +218,15 @@ class LibvirtTestDriverTest {
                 .hasMessage("cannot connect to libvirt at test://: invalid argument: testOpen: supply a path or use"
                         + " test:///default; check that libvirtd (or virtqemud/virtxend) runs and that this user may"
                         + " manage it, or name another URI with --connect");
+    }
+
+    /** A URI is libvirt's to parse: pcipass hands it over as it is and quotes libvirt's answer. */
+    @Test
+    void aHostileUriIsLibvirtsToRefuseAndIsQuotedInOneLine() {
+        String uri = "test:///default?name='<&;$(id)'\"";
+        assertThatThrownBy(() -> LibvirtBackend.open(uri)).isInstanceOf(GuestException.class)
+                .hasMessageStartingWith("cannot connect to libvirt at " + uri + ": internal error: Unable to parse URI "
+                        + uri + "; ");
     }
 
     @Test
