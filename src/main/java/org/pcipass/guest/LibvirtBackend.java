@@ -71,12 +71,15 @@ public final class LibvirtBackend implements GuestBackend {
             return null;
         }
         try {
-            boolean running = call("reading domain " + guest, () -> d.isActive() == 1);
-            boolean persistent = call("reading domain " + guest, () -> d.isPersistent() == 1);
+            boolean running = read("reading domain " + guest, () -> d.isActive() == 1);
+            boolean persistent = read("reading domain " + guest, () -> d.isPersistent() == 1);
             DomainXml x = xml(d, guest, 0);
+            // like xl: a domain created with PCI devices (or with passthrough on) can take hot-plugged ones
             Boolean hotplugReady = x.xen() ? x.xenPassthrough() || !x.hostdevs().isEmpty() : null;
             return new Domain(x.name(), hypervisor(x.type()), running, persistent, x.paravirtualized(),
                     hotplugReady, x.osId());
+        } catch (Gone gone) {
+            return null;
         } finally {
             free(d);
         }
@@ -101,12 +104,14 @@ public final class LibvirtBackend implements GuestBackend {
         }
         try {
             String what = "reading domain " + guest;
-            boolean holds = live ? call(what, () -> d.isActive() == 1) : call(what, () -> d.isPersistent() == 1);
+            boolean holds = live ? read(what, () -> d.isActive() == 1) : read(what, () -> d.isPersistent() == 1);
             if (!holds) {
                 return Set.of();
             }
             return Collections.unmodifiableSet(new LinkedHashSet<>(xml(d, guest, live ? 0 : XMLFlags.INACTIVE)
                     .devices()));
+        } catch (Gone gone) {
+            return Set.of();
         } finally {
             free(d);
         }
@@ -122,21 +127,13 @@ public final class LibvirtBackend implements GuestBackend {
         for (int id : call("listing running domains", () -> connection().listDomains())) {
             org.libvirt.Domain d = absentAsNull(() -> connection().domainLookupByID(id), "looking up domain id " + id);
             if (d != null) {
-                try {
-                    readAssigned(d, true, found);
-                } finally {
-                    free(d);
-                }
+                readAssigned(d, true, found);
             }
         }
         for (String name : call("listing defined domains", () -> connection().listDefinedDomains())) {
             org.libvirt.Domain d = absentAsNull(() -> connection().domainLookupByName(name), "looking up domain " + name);
             if (d != null) {
-                try {
-                    readAssigned(d, false, found);
-                } finally {
-                    free(d);
-                }
+                readAssigned(d, false, found);
             }
         }
         return List.copyOf(found.values());
@@ -164,7 +161,13 @@ public final class LibvirtBackend implements GuestBackend {
             throw new GuestException(what + " on " + uri + " failed: libvirt has no domain named " + guest);
         }
         try {
-            String hostdev = HostdevXml.hostdev(device, xml(d, guest, 0).xen(), false);
+            DomainXml x;
+            try {
+                x = xml(d, guest, 0);
+            } catch (Gone gone) {
+                throw new GuestException(what + " on " + uri + " failed: libvirt has no domain named " + guest);
+            }
+            String hostdev = HostdevXml.hostdev(device, x.xen(), false);
             int flags = (mode.live() ? DeviceModifyFlags.LIVE : 0) | (mode.config() ? DeviceModifyFlags.CONFIG : 0);
             call(what, () -> {
                 if (attach) {
@@ -179,20 +182,20 @@ public final class LibvirtBackend implements GuestBackend {
         }
     }
 
+    /** Adds what {@code d} holds to {@code found} and frees it; a domain gone meanwhile adds nothing more. */
     private void readAssigned(org.libvirt.Domain d, boolean active, Map<String, Hostdev> found) {
-        String name = call("reading a domain's name", d::getName);
-        if (active) {
-            DomainXml live = xmlOrNull(d, name, 0);
-            if (live != null) {
-                live.hostdevs().forEach(h -> merge(found, name, h, true));
+        try {
+            String name = read("reading a domain's name", d::getName);
+            if (active) {
+                xml(d, name, 0).hostdevs().forEach(h -> merge(found, name, h, true));
             }
-        }
-        Boolean persistent = active ? absentAsNull(() -> d.isPersistent() == 1, "reading domain " + name) : Boolean.TRUE;
-        if (Boolean.TRUE.equals(persistent)) {
-            DomainXml config = xmlOrNull(d, name, XMLFlags.INACTIVE);
-            if (config != null) {
-                config.hostdevs().forEach(h -> merge(found, name, h, false));
+            if (!active || read("reading domain " + name, () -> d.isPersistent() == 1)) {
+                xml(d, name, XMLFlags.INACTIVE).hostdevs().forEach(h -> merge(found, name, h, false));
             }
+        } catch (Gone gone) {
+            // stopped (transient) or undefined while being read: it holds nothing now
+        } finally {
+            free(d);
         }
     }
 
@@ -210,9 +213,10 @@ public final class LibvirtBackend implements GuestBackend {
         return absentAsNull(() -> connection().domainLookupByName(guest), "looking up domain " + guest);
     }
 
+    /** @throws Gone when the domain no longer exists */
     private DomainXml xml(org.libvirt.Domain d, String guest, int flags) {
         String what = "reading the " + (flags == 0 ? "" : "inactive ") + "XML of domain " + guest;
-        String text = call(what, () -> d.getXMLDesc(flags));
+        String text = read(what, () -> d.getXMLDesc(flags));
         try {
             return DomainXml.parse(text);
         } catch (IllegalArgumentException e) {
@@ -220,17 +224,13 @@ public final class LibvirtBackend implements GuestBackend {
         }
     }
 
-    private DomainXml xmlOrNull(org.libvirt.Domain d, String guest, int flags) {
-        String what = "reading the XML of domain " + guest;
-        String text = absentAsNull(() -> d.getXMLDesc(flags), what);
-        if (text == null) {
-            return null;
+    /** A call on a domain that may go away meanwhile: VIR_ERR_NO_DOMAIN is {@link Gone}, any other error thrown. */
+    private <T> T read(String what, LibvirtCall<T> c) {
+        T value = absentAsNull(c, what);
+        if (value == null) {
+            throw new Gone();
         }
-        try {
-            return DomainXml.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new GuestException(what + " on " + uri + " failed: " + oneLine(e.getMessage()), e);
-        }
+        return value;
     }
 
     /** A libvirt call; VIR_ERR_NO_DOMAIN (the domain does not exist, or went away) gives null. */
@@ -300,6 +300,15 @@ public final class LibvirtBackend implements GuestBackend {
             }
         }
         return b.toString();
+    }
+
+    /** A domain that existed a moment ago is gone (stopped while transient, or undefined); never leaves this class. */
+    private static final class Gone extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Gone() {
+            super(null, null, false, false);
+        }
     }
 
     /** One libvirt-java call that may fail with libvirt's error. */
