@@ -43,8 +43,8 @@ class ConfigCommandTest {
     void aFormatIsRequired() {
         Cli.Result r = ShowGroupsCheckTest.on(HostTrees.xenDom0(tmp), "config", "09:00.0", "--format", "xml");
         assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.err().strip()).isEqualTo("pcipass: --format 'xml' is not a format: give --format modprobe or"
-                + " --format cmdline");
+        assertThat(r.err().strip()).isEqualTo("pcipass: --format 'xml' is not a format: give one of modprobe,"
+                + " cmdline, libvirt, nodedev, virsh, virt-install, xl, xl-attach");
     }
 
     @Test
