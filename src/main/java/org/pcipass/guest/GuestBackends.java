@@ -17,17 +17,7 @@ public interface GuestBackends {
 
     /** The real backends: libvirt through libvirt-java, xl through {@code runner}. Opened lazily. */
     static GuestBackends real(org.pcipass.host.CommandRunner runner) {
-        return new GuestBackends() {
-            @Override
-            public GuestBackend open(String backend, String uri) {
-                throw new GuestException("the " + backend + " backend is not built into this pcipass yet");
-            }
-
-            @Override
-            public boolean xlAnswers() {
-                return false;
-            }
-        };
+        return new RealGuestBackends(runner);
     }
 
     /** Whether {@code xl} answers here (a Xen dom0 with its toolstack): the default backend there. */

@@ -24,18 +24,9 @@ public final class LibvirtConfig {
         return b.toString();
     }
 
-    /**
-     * The domain XML's hostdev (hex, libvirt's own form):
-     * {@code <hostdev mode='subsystem' type='pci' managed='no'>}, the Xen driver line, the source address.
-     */
+    /** The domain XML's hostdev ({@link HostdevXml}, the element pcipass itself attaches), with a newline. */
     static String hostdev(PciAddress d, boolean xen, boolean managed) {
-        return "<hostdev mode='subsystem' type='pci' managed='" + (managed ? "yes" : "no") + "'>\n"
-                + (xen ? "  <driver name='xen'/>\n" : "")
-                + "  <source>\n"
-                + String.format("    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n",
-                        d.domain(), d.bus(), d.slot(), d.function())
-                + "  </source>\n"
-                + "</hostdev>\n";
+        return HostdevXml.hostdev(d, xen, managed) + "\n";
     }
 
     /**

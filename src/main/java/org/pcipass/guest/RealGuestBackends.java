@@ -25,7 +25,7 @@ public final class RealGuestBackends implements GuestBackends {
         return switch (backend) {
             // the URI is checked here too, so that a bad one never even loads LibvirtBackend's class
             case LIBVIRT -> LibvirtBackend.open(LibvirtUri.check(uri));
-            case XL -> throw new GuestException("xl backend not built yet");
+            case XL -> new XlBackend(runner);
             default -> throw new IllegalArgumentException("backend '" + backend + "' is not libvirt or xl");
         };
     }

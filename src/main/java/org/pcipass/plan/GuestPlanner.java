@@ -207,7 +207,7 @@ public final class GuestPlanner {
                     + " state='on'/></xen></features>) and restart the guest, or attach with --config");
         }
         GuestOs os = GuestOs.of(r.guestOs(), d.osId());
-        if (d.paravirtualized() && os.rhelMajor() == 6 && !r.allowInsecure()) {
+        if (d.paravirtualized() && Integer.valueOf(6).equals(os.rhelMajor()) && !r.allowInsecure()) {
             refusals.add("guest " + d.name() + " is a para-virtualized RHEL 6 guest (" + os.source() + "): PCI"
                     + " passthrough to PV RHEL 6 guests is not supported (RHEL 5 Virtualization Guide), and a PV guest"
                     + " with a device can reach dom0's memory by DMA; make it an HVM guest, or pass --allow-insecure");
@@ -216,7 +216,7 @@ public final class GuestPlanner {
             notes.add("warning: Xen's IOMMU is not active: PV guest " + d.name() + " can reach dom0's memory by DMA"
                     + " through the device (enable VT-d/AMD-Vi in the firmware and iommu=1 on Xen's command line)");
         }
-        if (!d.paravirtualized() && os.rhelMajor() == 5 && os.rhelMinor() != null && os.rhelMinor() < 4) {
+        if (!d.paravirtualized() && Integer.valueOf(5).equals(os.rhelMajor()) && os.rhelMinor() != null && os.rhelMinor() < 4) {
             notes.add("warning: HVM passthrough needs RHEL 5.4 or newer in the guest (" + os.source() + ")");
         }
         toAttach.forEach((a, m) -> {

@@ -78,27 +78,27 @@ class AttachDetachTest {
     void attachHidesAttachesLiveAndConfigAndRecordsTheOwner() {
         Host h = kvm();
         h.libvirt().define("web1").kvm().persistent().running();
-        String before = h.driver(WS_SPARE_NIC);
-        Cli.Result r = h.ok("attach", "web1", WS_SPARE_NIC, "--json");
+        String before = h.driver(WS_VF0);
+        Cli.Result r = h.ok("attach", "web1", WS_VF0, "--json");
         JsonNode plan = r.json();
         assertThat(plan.get("result").asText()).isEqualTo("done");
         JsonNode last = plan.get("steps").get(plan.get("steps").size() - 1);
         assertThat(last.get("op").asText()).isEqualTo("attach");
         assertThat(last.get("backend").asText()).isEqualTo("libvirt");
         assertThat(last.get("guest").asText()).isEqualTo("web1");
-        assertThat(last.get("device").asText()).isEqualTo(WS_SPARE_NIC);
+        assertThat(last.get("device").asText()).isEqualTo(WS_VF0);
         assertThat(last.get("mode").asText()).isEqualTo("live+config");
-        assertThat(h.driver(WS_SPARE_NIC)).isEqualTo("vfio-pci");
-        assertThat(h.libvirt().devices("web1", true)).containsExactly(a(WS_SPARE_NIC));
-        assertThat(h.libvirt().devices("web1", false)).containsExactly(a(WS_SPARE_NIC));
+        assertThat(h.driver(WS_VF0)).isEqualTo("vfio-pci");
+        assertThat(h.libvirt().devices("web1", true)).containsExactly(a(WS_VF0));
+        assertThat(h.libvirt().devices("web1", false)).containsExactly(a(WS_VF0));
 
         JsonNode list = h.ok("list", "--json").json();
         for (JsonNode d : list) {
             String owner = d.get("owner").isNull() ? null : d.get("owner").asText();
-            assertThat(owner).as(d.get("address").asText()).isEqualTo(d.get("address").asText().equals(WS_SPARE_NIC)
+            assertThat(owner).as(d.get("address").asText()).isEqualTo(d.get("address").asText().equals(WS_VF0)
                     ? "web1" : null);
         }
-        JsonNode show = h.ok("show", WS_SPARE_NIC, "--json").json();
+        JsonNode show = h.ok("show", WS_VF0, "--json").json();
         assertThat(show.get("verdict").asText()).isEqualTo("assigned");
         assertThat(show.get("assignment").get("guest").asText()).isEqualTo("web1");
         assertThat(show.get("assignment").get("backend").asText()).isEqualTo("libvirt");
@@ -109,14 +109,14 @@ class AttachDetachTest {
         assertThat(as).hasSize(1);
         assertThat(as.get(0).get("state").asText()).isEqualTo("attached");
 
-        Cli.Result unhide = h.run("unhide", WS_SPARE_NIC);
+        Cli.Result unhide = h.run("unhide", WS_VF0);
         assertThat(unhide.exitCode()).isEqualTo(3);
-        assertThat(unhide.err().strip()).isEqualTo("pcipass: " + WS_SPARE_NIC + " is assigned to guest web1; detach it"
-                + " first: pcipass detach web1 " + WS_SPARE_NIC + " --return");
-        assertThat(h.driver(WS_SPARE_NIC)).isEqualTo("vfio-pci");
+        assertThat(unhide.err().strip()).isEqualTo("pcipass: " + WS_VF0 + " is assigned to guest web1; detach it"
+                + " first: pcipass detach web1 " + WS_VF0 + " --return");
+        assertThat(h.driver(WS_VF0)).isEqualTo("vfio-pci");
 
-        Cli.Result d = h.ok("detach", "web1", WS_SPARE_NIC, "--return");
-        assertThat(h.driver(WS_SPARE_NIC)).isEqualTo(before);
+        Cli.Result d = h.ok("detach", "web1", WS_VF0, "--return");
+        assertThat(h.driver(WS_VF0)).isEqualTo(before);
         assertThat(h.libvirt().devices("web1", true)).isEmpty();
         assertThat(h.libvirt().devices("web1", false)).isEmpty();
         assertThat(h.assignments()).isEmpty();
@@ -128,23 +128,37 @@ class AttachDetachTest {
         Host h = kvm();
         h.libvirt().define("off").kvm().persistent();
         h.libvirt().define("tr").kvm().transientDomain();
-        assertThat(h.ok("attach", "off", WS_SPARE_NIC, "--dry-run", "--json").json().get("steps").findValues("mode"))
+        assertThat(h.ok("attach", "off", WS_VF0, "--dry-run", "--json").json().get("steps").findValues("mode"))
                 .extracting(JsonNode::asText).containsExactly("config");
-        assertThat(h.ok("attach", "tr", WS_SPARE_NIC, "--dry-run", "--json").json().get("steps").findValues("mode"))
+        assertThat(h.ok("attach", "tr", WS_VF0, "--dry-run", "--json").json().get("steps").findValues("mode"))
                 .extracting(JsonNode::asText).containsExactly("live");
-        Cli.Result live = h.run("attach", "off", WS_SPARE_NIC, "--live");
+        Cli.Result live = h.run("attach", "off", WS_VF0, "--live");
         assertThat(live.exitCode()).isEqualTo(2);
         assertThat(live.err()).contains("guest off is not running, so --live cannot apply");
         assertThat(h.libvirt().calls()).noneMatch(c -> c.startsWith("attach"));
     }
 
     @Test
+    void withGroupAttachesTheGroupsEndpointsTogether() {
+        Host h = kvm();
+        h.libvirt().define("gpu").kvm().persistent().running();
+        Cli.Result alone = h.run("attach", "gpu", WS_GPU);
+        assertThat(alone.exitCode()).isEqualTo(3);
+        assertThat(alone.err()).contains("pass --with-group");
+        h.ok("attach", "gpu", WS_GPU, "--with-group");
+        assertThat(h.driver(WS_GPU)).isEqualTo("vfio-pci");
+        assertThat(h.driver(WS_GPU_AUDIO)).isEqualTo("vfio-pci");
+        assertThat(h.libvirt().devices("gpu", true)).containsExactly(a(WS_GPU), a(WS_GPU_AUDIO));
+        assertThat(h.assignments()).hasSize(2);
+    }
+
+    @Test
     void aConfigAttachHidesTheDeviceNow() {
         Host h = kvm();
         h.libvirt().define("off").kvm().persistent();
-        h.ok("attach", "off", WS_SPARE_NIC);
-        assertThat(h.driver(WS_SPARE_NIC)).isEqualTo("vfio-pci");
-        assertThat(h.libvirt().devices("off", false)).containsExactly(a(WS_SPARE_NIC));
+        h.ok("attach", "off", WS_VF0);
+        assertThat(h.driver(WS_VF0)).isEqualTo("vfio-pci");
+        assertThat(h.libvirt().devices("off", false)).containsExactly(a(WS_VF0));
     }
 
     @Test
@@ -152,11 +166,11 @@ class AttachDetachTest {
         Host h = kvm();
         h.libvirt().define("web1").kvm().persistent().running().failAttach("internal error: unable to execute QEMU"
                 + " command 'device_add': vfio 0000:0b:00.0: failed to setup container");
-        String before = h.driver(WS_SPARE_NIC);
-        Cli.Result r = h.run("attach", "web1", WS_SPARE_NIC);
+        String before = h.driver(WS_VF0);
+        Cli.Result r = h.run("attach", "web1", WS_VF0);
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).contains("failed to setup container").contains("rolled back");
-        assertThat(h.driver(WS_SPARE_NIC)).isEqualTo(before);
+        assertThat(h.driver(WS_VF0)).isEqualTo(before);
         assertThat(h.assignments()).isEmpty();
         assertThat(h.state().resolve("journal")).doesNotExist();
     }
@@ -165,18 +179,18 @@ class AttachDetachTest {
     void aDetachTheGuestNeverAnswersLeavesTheDeviceHiddenAndDetachPending() {
         Host h = kvm();
         h.libvirt().define("web1").kvm().persistent().running();
-        h.ok("attach", "web1", WS_SPARE_NIC, "--live");
+        h.ok("attach", "web1", WS_VF0, "--live");
         h.libvirt().edit("web1").detachNeverLeaves();
-        Cli.Result r = h.run("detach", "web1", WS_SPARE_NIC, "--return", "--timeout", "1");
+        Cli.Result r = h.run("detach", "web1", WS_VF0, "--return", "--timeout", "1");
         assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
-        assertThat(r.err()).contains("guest web1 has not released " + WS_SPARE_NIC + " within 1 s")
+        assertThat(r.err()).contains("guest web1 has not released " + WS_VF0 + " within 1 s")
                 .contains("stays hidden and assigned (detach-pending)");
-        assertThat(h.driver(WS_SPARE_NIC)).isEqualTo("vfio-pci");
+        assertThat(h.driver(WS_VF0)).isEqualTo("vfio-pci");
         JsonNode as = h.assignments();
         assertThat(as).hasSize(1);
         assertThat(as.get(0).get("state").asText()).isEqualTo("detach-pending");
         h.libvirt().define("db1").kvm().persistent().running();
-        Cli.Result attach = h.run("attach", "db1", WS_SPARE_NIC);
+        Cli.Result attach = h.run("attach", "db1", WS_VF0);
         assertThat(attach.exitCode()).isEqualTo(3);
         assertThat(attach.err()).contains("assigned to guest web1 (detach-pending)");
     }
@@ -185,13 +199,13 @@ class AttachDetachTest {
     void aGuestThatIsGoneIsReconciled() {
         Host h = kvm();
         h.libvirt().define("web1").kvm().persistent().running();
-        String before = h.driver(WS_SPARE_NIC);
-        h.ok("attach", "web1", WS_SPARE_NIC);
+        String before = h.driver(WS_VF0);
+        h.ok("attach", "web1", WS_VF0);
         h.libvirt().remove("web1");
-        Cli.Result r = h.ok("detach", "web1", WS_SPARE_NIC, "--return");
-        assertThat(r.out()).contains("guest web1 no longer exists on " + URI + ": nothing holds " + WS_SPARE_NIC
+        Cli.Result r = h.ok("detach", "web1", WS_VF0, "--return");
+        assertThat(r.out()).contains("guest web1 no longer exists on " + URI + ": nothing holds " + WS_VF0
                 + "; its assignment is cleared");
-        assertThat(h.driver(WS_SPARE_NIC)).isEqualTo(before);
+        assertThat(h.driver(WS_VF0)).isEqualTo(before);
         assertThat(h.assignments()).isEmpty();
     }
 
@@ -201,19 +215,26 @@ class AttachDetachTest {
         h.libvirt().define("web1").kvm().persistent().running();
         h.libvirt().define("db1").kvm().persistent().running();
         h.libvirt().define("ext").kvm().persistent().running().hostdev(a(WS_E1000), true);
-        h.ok("attach", "web1", WS_SPARE_NIC);
-        Cli.Result r = h.run("attach", "db1", WS_SPARE_NIC);
+        h.ok("attach", "web1", WS_VF0);
+        Cli.Result r = h.run("attach", "db1", WS_VF0);
         assertThat(r.exitCode()).isEqualTo(3);
-        assertThat(r.err().strip()).isEqualTo("pcipass: " + WS_SPARE_NIC + " is assigned to guest web1 (attached);"
-                + " detach it first: pcipass detach web1 " + WS_SPARE_NIC);
+        assertThat(r.err().strip()).isEqualTo("pcipass: " + WS_VF0 + " is assigned to guest web1 (attached);"
+                + " detach it first: pcipass detach web1 " + WS_VF0);
         Cli.Result ext = h.run("attach", "db1", WS_E1000, "--with-group");
         assertThat(ext.exitCode()).isEqualTo(3);
         assertThat(ext.err()).contains(WS_E1000 + " is assigned to guest ext by another tool (external");
         JsonNode as = h.assignments();
         assertThat(as).hasSize(2);
-        assertThat(as.get(0).get("device").asText()).isEqualTo(WS_E1000);
-        assertThat(as.get(0).get("state").asText()).isEqualTo("external");
-        assertThat(as.get(0).get("guest").asText()).isEqualTo("ext");
+        assertThat(as.get(0).get("device").asText()).isEqualTo(WS_VF0);
+        assertThat(as.get(0).get("state").asText()).isEqualTo("attached");
+        assertThat(as.get(1).get("device").asText()).isEqualTo(WS_E1000);
+        assertThat(as.get(1).get("state").asText()).isEqualTo("external");
+        assertThat(as.get(1).get("guest").asText()).isEqualTo("ext");
+        assertThat(as.get(1).get("since").isNull()).isTrue();
+        JsonNode e1000 = h.ok("show", WS_E1000, "--json").json();
+        assertThat(e1000.get("owner").asText()).isEqualTo("ext");
+        assertThat(e1000.get("verdict").asText()).isEqualTo("assigned");
+        assertThat(e1000.get("assignment").isNull()).isTrue();
     }
 
     @Test
@@ -223,18 +244,18 @@ class AttachDetachTest {
         java.nio.file.Files.createDirectories(h.state());
         java.nio.file.Files.writeString(h.state().resolve("pcipass.conf"), "hotplug-limit = 4\nhotplug-window = 600\n");
         Instant t0 = Instant.parse("2026-11-30T10:00:00Z");
-        h.at(t0).ok("attach", "web1", WS_SPARE_NIC, "--live");
-        h.at(t0.plusSeconds(1)).ok("detach", "web1", WS_SPARE_NIC);
-        h.at(t0.plusSeconds(2)).ok("attach", "web1", WS_SPARE_NIC, "--live");
-        h.at(t0.plusSeconds(3)).ok("detach", "web1", WS_SPARE_NIC);
-        Cli.Result r = h.at(t0.plusSeconds(4)).run("attach", "web1", WS_SPARE_NIC, "--live");
+        h.at(t0).ok("attach", "web1", WS_VF0, "--live");
+        h.at(t0.plusSeconds(1)).ok("detach", "web1", WS_VF0);
+        h.at(t0.plusSeconds(2)).ok("attach", "web1", WS_VF0, "--live");
+        h.at(t0.plusSeconds(3)).ok("detach", "web1", WS_VF0);
+        Cli.Result r = h.at(t0.plusSeconds(4)).run("attach", "web1", WS_VF0, "--live");
         assertThat(r.exitCode()).isEqualTo(3);
-        assertThat(r.err()).contains(WS_SPARE_NIC + " was hot-plugged 4 times in the last 600 s (limit 4")
+        assertThat(r.err()).contains(WS_VF0 + " was hot-plugged 4 times in the last 600 s (limit 4")
                 .contains("(in 596 s)");
-        h.at(t0.plusSeconds(601)).ok("attach", "web1", WS_SPARE_NIC, "--live");
-        h.at(t0.plusSeconds(602)).ok("detach", "web1", WS_SPARE_NIC);
-        h.at(t0.plusSeconds(603)).ok("attach", "web1", WS_SPARE_NIC, "--live");
-        h.at(t0.plusSeconds(604)).ok("detach", "web1", WS_SPARE_NIC); // the 5th in the window: a detach is never refused
+        h.at(t0.plusSeconds(601)).ok("attach", "web1", WS_VF0, "--live");
+        h.at(t0.plusSeconds(602)).ok("detach", "web1", WS_VF0);
+        h.at(t0.plusSeconds(603)).ok("attach", "web1", WS_VF0, "--live");
+        h.at(t0.plusSeconds(604)).ok("detach", "web1", WS_VF0); // the 5th in the window: a detach is never refused
     }
 
     @Test
@@ -277,10 +298,10 @@ class AttachDetachTest {
         Host h = kvm();
         h.libvirt().define("web1").kvm().persistent().running();
         h.libvirt().define("free").kvm().persistent().running();
-        h.ok("attach", "web1", WS_SPARE_NIC);
+        h.ok("attach", "web1", WS_VF0);
         Cli.Result r = h.run("migrate-check", "web1");
         assertThat(r.exitCode()).isEqualTo(3);
-        assertThat(r.out()).startsWith(WS_SPARE_NIC + ": a guest with a passed-through PCI device cannot be saved,"
+        assertThat(r.out()).startsWith(WS_VF0 + ": a guest with a passed-through PCI device cannot be saved,"
                 + " restored or migrated");
         assertThat(h.run("migrate-check", "free").exitCode()).isZero();
     }
@@ -289,7 +310,7 @@ class AttachDetachTest {
     void badGuestNamesAreRefusedBeforeAnyHypervisorIsContacted() {
         Host h = kvm();
         for (String bad : List.of("a'b", "a<b", "a&b", "a;b", "$(reboot)", "a\nb", "x".repeat(300), "", "a b")) {
-            Cli.Result r = h.run("attach", bad, WS_SPARE_NIC);
+            Cli.Result r = h.run("attach", bad, WS_VF0);
             assertThat(r.exitCode()).as(bad).isEqualTo(2);
             assertThat(r.errLines()).as(bad).hasSize(1);
             assertThat(r.out()).isEmpty();

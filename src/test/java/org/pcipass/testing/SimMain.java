@@ -19,7 +19,8 @@ import org.pcipass.sysfs.KernelWriter;
  * KernelSim on the {@code --sysfs} and {@code --config-root} trees named on the command line
  * ({@code --opt VALUE} or {@code --opt=VALUE}, anywhere, the last one winning, as pcipass reads
  * them) or by {@code PCIPASS_SYSFS} / {@code PCIPASS_CONFIG_ROOT}. Start it in a child process
- * with {@link ChildPcipass}. Without a simulated tree nothing is ever written: a write throws and
+ * with {@link ChildPcipass}. {@code PCIPASS_FAKE_XL} and {@code PCIPASS_FAKE_LIBVIRT} put the fake xl and
+ * the fake libvirt on their directories (FakeXl, FakeLibvirt). Without a simulated tree nothing is ever written: a write throws and
  * every command exits 127 (pcipass itself reports the bad option first).
  */
 public final class SimMain {
@@ -42,9 +43,31 @@ public final class SimMain {
             };
             runner = NO_COMMANDS;
         }
-        int code = Main.run(args, new Context(out, System.err, env, runner, kernel));
+        runner = FakeXl.fromEnvironment(env, runner);
+        Context ctx = new Context(out, System.err, env, runner, kernel);
+        FakeLibvirt libvirt = FakeLibvirt.fromEnvironment(env);
+        if (libvirt != null) {
+            ctx = ctx.withBackends(withFakeLibvirt(ctx.backends(), libvirt.backends()));
+        }
+        int code = Main.run(args, ctx);
         out.flush();
         System.exit(code);
+    }
+
+    /** libvirt from the fake, xl (the fake xl, if any, is in the runner) as in a real run. */
+    private static org.pcipass.guest.GuestBackends withFakeLibvirt(org.pcipass.guest.GuestBackends real,
+            org.pcipass.guest.GuestBackends fake) {
+        return new org.pcipass.guest.GuestBackends() {
+            @Override
+            public org.pcipass.guest.GuestBackend open(String backend, String uri) {
+                return backend.equals(LIBVIRT) ? fake.open(backend, uri) : real.open(backend, uri);
+            }
+
+            @Override
+            public boolean xlAnswers() {
+                return real.xlAnswers();
+            }
+        };
     }
 
     /** A KernelSim on the trees the command line or environment names, or null when they are not both directories. */
