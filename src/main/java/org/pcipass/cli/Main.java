@@ -16,7 +16,7 @@ public final class Main {
     private static final List<Command> COMMANDS =
             List.of(new ListCommand(), new ShowCommand(), new GroupsCommand(), new CheckCommand(),
                     new HideCommand(), new UnhideCommand(), new RecoverCommand(), new ConfigCommand(),
-                    new ApplyBootCommand());
+                    new ApplyBootCommand(), new GuestSetupCommand());
 
     private Main() {}
 
