@@ -11,7 +11,7 @@ final class Help {
         b.append("Usage: pcipass [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n");
         b.append("PCI passthrough manager for Xen and KVM hosts.\n\nCommands:\n");
         for (Command c : commands) {
-            b.append(String.format("  %-10s %s%n", c.spec().name(), c.spec().summary()));
+            b.append(String.format("  %-13s %s%n", c.spec().name(), c.spec().summary()));
         }
         globals(b);
         b.append("  -h, --help             this help; 'pcipass COMMAND --help' for one command\n");

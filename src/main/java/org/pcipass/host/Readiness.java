@@ -16,7 +16,11 @@ import org.pcipass.sysfs.Sysfs;
  * kernel argument that fixes it.
  */
 public final class Readiness {
-    private static final Pattern RHEL_RELEASE = Pattern.compile("release (\\d+)(?:\\.(\\d+))?");
+    /**
+     * A RHEL 5 family {@code /etc/redhat-release}: Red Hat's own, CentOS, Scientific Linux and Oracle's
+     * Enterprise Linux (the same kernel and Xen); 5.0 says {@code release 5}. Fedora Core 5 is not one.
+     */
+    private static final int HVM_PASSTHROUGH_MINOR = 4;
 
     private final HostSnapshot host;
     private final CommandRunner runner;
@@ -36,6 +40,10 @@ public final class Readiness {
         out.add(iommu());
         out.addAll(stubs());
         out.add(osRelease());
+        CheckResult hvm = rhel5HvmPassthrough();
+        if (hvm != null) {
+            out.add(hvm);
+        }
         host.unplacedNetworkMounts().forEach(u -> out.add(new CheckResult("network filesystem", WARN, u,
                 "keep every NIC that can reach that server on the host: pcipass does not mark one host-critical for it")));
         return out;
@@ -143,15 +151,6 @@ public final class Readiness {
     private CheckResult osRelease() {
         String rh = root.read("etc/redhat-release");
         if (rh != null && !rh.isBlank()) {
-            Matcher m = RHEL_RELEASE.matcher(rh);
-            if (m.find() && m.group(1).equals("5")) {
-                int minor = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
-                if (minor < 4) {
-                    return new CheckResult("os-release", WARN, rh.strip() + ": HVM (fully virtualized) passthrough"
-                            + " needs RHEL 5.4 or newer; only para-virtualized guests can be given devices",
-                            "update to Red Hat Enterprise Linux 5.4 or newer");
-                }
-            }
             return new CheckResult("os-release", INFO, rh.strip(), null);
         }
         String os = root.readAll("etc/os-release");
@@ -164,6 +163,40 @@ public final class Readiness {
         }
         return new CheckResult("os-release", INFO, "unknown (no /etc/redhat-release or /etc/os-release under "
                 + host.paths().configRoot() + ")", null);
+    }
+
+    /**
+     * The guide's limit for a RHEL 5 root (seen through {@code --config-root}: pcipass never runs on
+     * RHEL 5 itself): HVM passthrough came with 5.4; PV passthrough works on every 5.x. Null for a
+     * root that is not RHEL 5.
+     */
+    private CheckResult rhel5HvmPassthrough() {
+        Integer minor = rhel5Minor(root.read("etc/redhat-release"));
+        if (minor == null) {
+            return null;
+        }
+        if (minor < HVM_PASSTHROUGH_MINOR) {
+            return new CheckResult("hvm passthrough", WARN, "HVM passthrough needs RHEL 5.4 or newer (this root is 5."
+                    + minor + "); PV guests are not affected",
+                    "update this system to RHEL 5.4 or newer (yum update, then boot its new kernel and Xen);"
+                            + " until then give devices to para-virtualized guests only");
+        }
+        return new CheckResult("hvm passthrough", PASS, "HVM passthrough needs RHEL 5.4 or newer: this root is 5."
+                + minor, null);
+    }
+
+    /**
+     * The minor release of a RHEL 5 family {@code /etc/redhat-release} text (0 for {@code release 5}),
+     * or null when the text is absent or not RHEL 5.
+     */
+    public static Integer rhel5Minor(String redhatRelease) {
+        if (redhatRelease == null) {
+            return null;
+        }
+        String t = redhatRelease.strip();
+        int nl = t.indexOf('\n');
+        RedHatRelease r = RedHatRelease.parse(nl < 0 ? t : t.substring(0, nl));
+        return r != null && r.major() == 5 ? r.minor() : null;
     }
 
     private static String orEmpty(String s) {

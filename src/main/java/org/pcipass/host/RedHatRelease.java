@@ -24,7 +24,7 @@ public record RedHatRelease(String text, int major, int minor) {
     /** Names that rebuild RHEL with its release numbers, lower-case, as the line starts. */
     private static final List<String> RHEL_LIKE = List.of("red hat enterprise linux", "centos",
             "scientific linux", "oracle linux", "enterprise linux", "rocky linux", "almalinux");
-    private static final Pattern RELEASE = Pattern.compile("\\brelease\\s+(\\d{1,3})(?:\\.(\\d{1,3}))?(?!\\d)");
+    private static final Pattern RELEASE = Pattern.compile("\\brelease\\s+(\\d{1,3})(?:\\.(\\d++))?+(?!\\d)");
 
     public RedHatRelease {
         if (major < 0 || minor < 0) {
@@ -45,6 +45,9 @@ public record RedHatRelease(String text, int major, int minor) {
         Matcher m = RELEASE.matcher(lower);
         if (!m.find()) {
             return null;
+        }
+        if (m.group(2) != null && m.group(2).length() > 3) {
+            return null; // a garbled minor: not a release we know
         }
         int minor = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
         return new RedHatRelease(t, Integer.parseInt(m.group(1)), minor);

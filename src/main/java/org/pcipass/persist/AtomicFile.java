@@ -133,29 +133,42 @@ public final class AtomicFile {
      * @throws PcipassException when the path is a directory or cannot be replaced (exit 1)
      */
     public static void replace(Path file, String expectedSha256, byte[] after) {
+        replace(file, expectedSha256, after, null);
+    }
+
+    /**
+     * As {@link #replace(Path, String, byte[])}, and the file ends with {@code mode} (e.g. an
+     * executable script's {@code rwxr-xr-x}) from the rename on, also when its bytes were already
+     * {@code after}; null keeps the file's mode ({@code rw-r--r--} for a new file). The backup keeps the
+     * old mode.
+     */
+    public static void replace(Path file, String expectedSha256, byte[] after, Set<PosixFilePermission> mode) {
         Path target = realTarget(file);
         Snapshot now = read(target);
         if (!Objects.equals(now.sha256(), expectedSha256)) {
             throw new FileChangedException(file + " changed since the plan was made (planned from " + describe(expectedSha256)
                     + ", now " + describe(now.sha256()) + "); nothing was written: run the command again");
         }
-        if (after != null && now.exists() && Arrays.equals(now.bytes, after)) {
-            return;
-        }
         if (after == null && !now.exists()) {
             return;
         }
         try {
-            Set<PosixFilePermission> mode = now.exists() ? mode(target) : DEFAULT_MODE;
+            Set<PosixFilePermission> old = now.exists() ? mode(target) : DEFAULT_MODE;
+            if (after != null && now.exists() && Arrays.equals(now.bytes, after)) {
+                if (mode != null && !mode.equals(old)) {
+                    setMode(target, mode);
+                }
+                return;
+            }
             Files.createDirectories(target.getParent());
             if (now.exists()) {
-                write(target.resolveSibling(target.getFileName() + BACKUP_SUFFIX), now.bytes, mode);
+                write(target.resolveSibling(target.getFileName() + BACKUP_SUFFIX), now.bytes, old);
             }
             if (after == null) {
                 Files.delete(target);
                 syncDirectory(target.getParent());
             } else {
-                write(target, after, mode);
+                write(target, after, mode != null ? mode : old);
             }
         } catch (IOException e) {
             throw new PcipassException("cannot replace " + file + ": " + reason(e)

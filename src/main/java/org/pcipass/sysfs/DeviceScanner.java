@@ -17,10 +17,14 @@ import org.pcipass.pci.PciDevice;
  * one open, one read and one close relative to the device's directory; links are read only where
  * they can exist; devices are read on all cores. Ids, class and revision come from the attribute
  * files as lspci reads them (an SR-IOV VF's config space says ffff; the kernel fills the attributes
- * from its PF); {@code config} gives only the header type, one byte of it.
+ * from its PF); {@code config} gives only the header type, one byte of it, and is not read at all
+ * for an SR-IOV VF (always type 0) or a runtime-suspended device (the read would wake it).
  */
 public final class DeviceScanner {
     private static final String DEVICES = "bus/pci/devices/";
+    private static final int ENDPOINT = 0;
+    private static final int PCI_BRIDGE = 1;
+    private static final int CARDBUS_BRIDGE = 2;
 
     private final Sysfs sys;
     private final Map<String, String> moduleOfDriver = new ConcurrentHashMap<>();
@@ -138,15 +142,15 @@ public final class DeviceScanner {
         String driver = sys.linkName(dir + "driver");
         Integer group = parseIntOrNull(sys.linkName(dir + "iommu_group"));
         try (Sysfs.Dir d = sys.dir(dir)) {
-            Integer headerType = headerType(d.readByteAt("config", 0x0e));
-            // an SR-IOV VF is an endpoint: no failed readlink (and exception) for each bridge
-            boolean bridge = headerType != null && (headerType == 1 || headerType == 2);
-            PciAddress physfn = bridge ? null : addressOrNull(sys.linkName(dir + "physfn"));
+            Integer cls = d.readHex("class");
+            // a bridge is never an SR-IOV VF: no failed readlink (and exception) for each bridge
+            PciAddress physfn = headerTypeOfClass(cls) != null ? null : addressOrNull(sys.linkName(dir + "physfn"));
+            // a VF's configuration header is type 0 (PCIe SR-IOV): neither config nor power/runtime_status to read
+            Integer headerType = physfn != null ? Integer.valueOf(ENDPOINT) : headerType(d, cls);
             // only an endpoint that is no VF can be an SR-IOV PF: skip thousands of failed opens on VFs and bridges
             Integer numVfs = physfn == null && (headerType == null || headerType == 0) ? d.readInt("sriov_numvfs") : null;
             // a listing fills the VFs in afterwards (scanDevices), from the VFs' physfn links
             List<PciAddress> virtfns = withVirtfns ? readVirtfns(dir, numVfs) : List.of();
-            Integer cls = d.readHex("class");
             Integer numa = d.readInt("numa_node");
             return new PciDevice(
                     address,
@@ -180,9 +184,37 @@ public final class DeviceScanner {
         return i < 0 ? null : target.substring(i);
     }
 
-    /** The header type's low seven bits (bit 7 marks a multi-function device), or null when unreadable. */
-    private static Integer headerType(int byteAt0e) {
+    /**
+     * The header type's low seven bits (bit 7 marks a multi-function device), or null when unreadable.
+     * A runtime-suspended device's {@code config} is not read: the kernel resumes a device (and the
+     * bridges above it) for every config read, which takes a GPU out of D3cold. Its class stands in
+     * for the header then. ({@code power/runtime_status} is itself read without waking anything.)
+     */
+    private static Integer headerType(Sysfs.Dir d, Integer cls) {
+        if (asleep(d.read("power/runtime_status"))) {
+            return headerTypeOfClass(cls);
+        }
+        int byteAt0e = d.readByteAt("config", 0x0e);
         return byteAt0e < 0 ? null : byteAt0e & 0x7f;
+    }
+
+    /** {@code suspending} too: a read then waits for the suspend to finish and resumes the device at once. */
+    private static boolean asleep(String runtimeStatus) {
+        return "suspended".equals(runtimeStatus) || "suspending".equals(runtimeStatus);
+    }
+
+    /**
+     * The header type a bridge class stands for, as {@link PciDevice#isPciBridge} reads it when
+     * {@code config} is unreadable: 0604 PCI-to-PCI bridge, type 1 (the kernel resets the class of an
+     * endpoint header claiming 0604); 0607 CardBus bridge, type 2. Null for any other class, which
+     * says nothing certain about the header.
+     */
+    private static Integer headerTypeOfClass(Integer cls) {
+        if (cls == null) {
+            return null;
+        }
+        int c = cls >>> 8;
+        return c == 0x0604 ? Integer.valueOf(PCI_BRIDGE) : c == 0x0607 ? Integer.valueOf(CARDBUS_BRIDGE) : null;
     }
 
     private static List<String> resetMethods(String text) {

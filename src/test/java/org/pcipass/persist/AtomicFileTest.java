@@ -148,4 +148,29 @@ class AtomicFileTest {
         assertThat(utf8.charset()).isEqualTo(StandardCharsets.UTF_8);
         assertThat(utf8.encode(utf8.text())).isEqualTo(utf8.bytes());
     }
+
+    @Test
+    void aGivenModeIsTheNewFilesAlsoWhenOnlyTheModeDiffersAndTheBackupKeepsTheOldOne() throws IOException {
+        Path f = dir.resolve("acpiphp.modules");
+        byte[] script = "#!/bin/sh\nmodprobe acpiphp\n".getBytes(StandardCharsets.UTF_8);
+        var exec = PosixFilePermissions.fromString("rwxr-xr-x");
+
+        AtomicFile.replace(f, (String) null, script, exec);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).isEqualTo("rwxr-xr-x");
+
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r-----"));
+        AtomicFile.replace(f, AtomicFile.read(f), script);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).as("no mode: kept")
+                .isEqualTo("rw-r-----");
+        AtomicFile.replace(f, AtomicFile.read(f).sha256(), script, exec);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).isEqualTo("rwxr-xr-x");
+        assertThat(tree()).as("same bytes: only the mode changed").containsExactly("", "acpiphp.modules");
+
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        AtomicFile.replace(f, AtomicFile.read(f).sha256(), "#!/bin/sh\n".getBytes(StandardCharsets.UTF_8), exec);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).isEqualTo("rwxr-xr-x");
+        Path bak = dir.resolve("acpiphp.modules.pcipass.bak");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bak))).isEqualTo("rw-------");
+        assertThat(Files.readAllBytes(bak)).isEqualTo(script);
+    }
 }

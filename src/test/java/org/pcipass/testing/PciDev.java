@@ -158,6 +158,7 @@ public final class PciDev {
         private boolean pcie = true;
         private int pciePortType = -1;
         private String driverOverride;
+        private String runtimeStatus;
 
         Builder(FakeHost host, String address) {
             Matcher m = ADDRESS.matcher(address);
@@ -308,6 +309,15 @@ public final class PciDev {
             return this;
         }
 
+        /**
+         * {@code power/runtime_status}: {@code active}, {@code suspended}, {@code suspending}, ... (absent
+         * by default). A real kernel resumes a suspended device for every read of its {@code config}.
+         */
+        public Builder runtimeStatus(String status) {
+            this.runtimeStatus = status;
+            return this;
+        }
+
         /** Writes the device into the tree and registers it with the host. */
         public PciDev build() {
             if (bootVga != null && (pciClass >>> 8) != 0x0300) {
@@ -359,6 +369,9 @@ public final class PciDev {
             Fs.touch(d.resolve("remove"));
             Fs.touch(d.resolve("rescan"));
             Fs.mkdirs(d.resolve("power"));
+            if (runtimeStatus != null) {
+                Fs.write(d.resolve("power/runtime_status"), runtimeStatus + "\n");
+            }
             Fs.link(d.resolve("subsystem"), host.sysfs().resolve("bus/pci"));
             StringBuilder res = new StringBuilder();
             int lines = headerType == 0 ? 13 : 17;
