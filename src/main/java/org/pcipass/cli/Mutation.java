@@ -211,6 +211,15 @@ final class Mutation {
                     + " -> " + destination(plan, a, sys)));
             plan.steps().stream().filter(s -> s instanceof Step.Edit).map(s -> (Step.Edit) s).forEach(e -> out.println(
                     (e.after() == null ? "removed " : e.before() == null ? "created " : "wrote ") + e.file()));
+            for (Step s : plan.steps()) {
+                if (s instanceof Step.Attach a) {
+                    out.println(a.device() + ": attached to " + a.guest() + " (" + a.backend() + ", " + a.mode().text()
+                            + "), listed by the hypervisor");
+                } else if (s instanceof Step.Detach d) {
+                    out.println(d.device() + ": detached from " + d.guest() + " (" + d.backend() + ", "
+                            + d.mode().text() + "), released by the guest");
+                }
+            }
         }
     }
 

@@ -158,6 +158,20 @@ class HideUnhideTest {
         assertThat(h.state().resolve("hidden.json")).doesNotExist();
     }
 
+    /** The guests issue: {@code unhide --persist} works from the modprobe block alone, with an empty state dir. */
+    @Test
+    void unhidePersistWorksFromTheBlockAloneWithAnEmptyStateDir() throws Exception {
+        Host h = host(HostTrees.rhel5Root(tmp.resolve("h")));
+        Path conf = h.fake().configRoot().resolve("etc/modprobe.conf");
+        String original = Fs.read(conf);
+        h.ok("hide", R5_BNX2, "--persist");
+        Host fresh = new Host(h.fake(), h.sim(), tmp.resolve("empty-state"));
+        Cli.Result r = fresh.ok("unhide", R5_BNX2, "--persist");
+        assertThat(r.out()).contains("was not hidden by pcipass");
+        assertThat(h.driver(R5_BNX2)).isEqualTo("bnx2");
+        assertThat(Fs.read(conf)).isEqualTo(original);
+    }
+
     @Test
     void theSeedsPersistenceOnARhel5RootAndItsUndo() throws Exception {
         Host h = host(HostTrees.rhel5Root(tmp.resolve("h")));
