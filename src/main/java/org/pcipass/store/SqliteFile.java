@@ -1,0 +1,120 @@
+package org.pcipass.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.pcipass.PcipassException;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteOpenMode;
+
+/**
+ * The one place that knows the store is SQLite (PostgreSQL comes with fleets): how a connection is
+ * opened, and what SQLite's failures mean in words. Everything else speaks portable SQL through JDBC.
+ *
+ * <p>Rollback journal ({@code journal_mode=DELETE}, SQLite's default) rather than WAL: a user who
+ * can only read the state dir can still read the store (WAL needs to write its {@code -shm} file),
+ * and the store is one file between transactions. {@code synchronous=FULL}: a committed
+ * transaction survives a power cut. Every transaction is {@code BEGIN IMMEDIATE}: it takes the
+ * write lock first, so two processes queue (up to {@link #BUSY_TIMEOUT_MS}) instead of one failing
+ * when both upgrade a read lock at once.
+ */
+final class SqliteFile {
+    static final int BUSY_TIMEOUT_MS = 10_000;
+    /** Where sqlite-jdbc extracts its native library before loading it (else java.io.tmpdir). */
+    static final String NATIVE_DIR_PROPERTY = "org.sqlite.tmpdir";
+
+    // SQLite's primary result codes (sqlite3.h), as sqlite-jdbc gives them in SQLException.getErrorCode()
+    private static final int BUSY = 5;
+    private static final int LOCKED = 6;
+    private static final int READONLY = 8;
+    private static final int IOERR = 10;
+    private static final int CORRUPT = 11;
+    private static final int FULL = 13;
+    private static final int CANTOPEN = 14;
+    private static final int CONSTRAINT = 19;
+    private static final int NOTADB = 26;
+
+    /** How {@link #connect} opens the file. */
+    enum Access {
+        /** Read and write, creating the file when missing. */
+        CREATE,
+        /** Read and write an existing file. */
+        WRITE,
+        /** Read an existing file only (this user cannot write it). */
+        READ
+    }
+
+    private SqliteFile() {}
+
+    static Connection connect(Path stateDir, Path file, Access access) {
+        nativeLibraryDir(stateDir);
+        SQLiteConfig config = new SQLiteConfig();
+        config.setBusyTimeout(BUSY_TIMEOUT_MS);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+        if (access == Access.READ) {
+            config.setReadOnly(true);
+        }
+        if (access != Access.CREATE) {
+            config.resetOpenMode(SQLiteOpenMode.CREATE);
+        }
+        try {
+            return config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        } catch (SQLException e) {
+            throw failure(e, file, "opening it");
+        } catch (RuntimeException | LinkageError e) {
+            // sqlite-jdbc could not extract or load its native library
+            throw new PcipassException("cannot open the store " + file + ": SQLite's native library did not load ("
+                    + firstLine(e) + "); it is extracted to " + System.getProperty(NATIVE_DIR_PROPERTY,
+                    System.getProperty("java.io.tmpdir")) + ", which must be writable and not mounted noexec", e);
+        }
+    }
+
+    /**
+     * sqlite-jdbc extracts its native library to a directory and loads it from there; java.io.tmpdir
+     * by default, which is often mounted noexec on hardened hosts. The state dir is pcipass's own and
+     * writable where pcipass writes: use it unless the user chose a directory (-Dorg.sqlite.tmpdir).
+     * Read once, when the first connection loads the library.
+     */
+    private static synchronized void nativeLibraryDir(Path stateDir) {
+        if (System.getProperty(NATIVE_DIR_PROPERTY) == null && Files.isDirectory(stateDir)
+                && Files.isWritable(stateDir)) {
+            System.setProperty(NATIVE_DIR_PROPERTY, stateDir.toAbsolutePath().toString());
+        }
+    }
+
+    /** Whether {@code e} is a unique, primary-key or other integrity constraint violation. */
+    static boolean isConstraintViolation(SQLException e) {
+        String state = e.getSQLState();
+        return e instanceof java.sql.SQLIntegrityConstraintViolationException
+                || state != null && state.startsWith("23") || (e.getErrorCode() & 0xff) == CONSTRAINT;
+    }
+
+    /** {@code e} in words: what failed on {@code file} and the fix, SQLite's own text in brackets. */
+    static PcipassException failure(SQLException e, Path file, String doing) {
+        String why = " (" + firstLine(e) + ")";
+        String text = switch (e.getErrorCode() & 0xff) {
+            case FULL -> "cannot write the store " + file + ": the disk is full" + why
+                    + "; free space on its filesystem, then run pcipass again";
+            case READONLY -> "cannot write the store " + file + ": it is read-only here" + why
+                    + "; run pcipass as root, with a state dir on a writable filesystem";
+            case CANTOPEN -> "cannot open the store " + file + why
+                    + "; check that the state dir exists and this user can read and write it";
+            case CORRUPT, NOTADB -> "the store " + file + " is damaged or not a pcipass database" + why
+                    + "; move it aside (pcipass starts an empty one) and run 'pcipass list' to see which devices"
+                    + " are on stub drivers";
+            case BUSY, LOCKED -> "the store " + file + " stayed locked by another process for "
+                    + BUSY_TIMEOUT_MS / 1000 + " s" + why + "; try again when the other pcipass has finished";
+            case IOERR -> "cannot read or write the store " + file + ": input/output error" + why
+                    + "; check the disk and its filesystem (dmesg)";
+            default -> "the store " + file + " failed while " + doing + why;
+        };
+        return new PcipassException(text, e);
+    }
+
+    static String firstLine(Throwable e) {
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse("").strip();
+    }
+}
