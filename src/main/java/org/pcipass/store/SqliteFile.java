@@ -4,7 +4,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.pcipass.PcipassException;
+import org.sqlite.NativeLibraryNotFoundException;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteOpenMode;
 
@@ -35,6 +38,16 @@ final class SqliteFile {
     private static final int CONSTRAINT = 19;
     private static final int NOTADB = 26;
 
+    /**
+     * sqlite-jdbc logs its loader's failures with stack traces (java.util.logging) before it throws;
+     * pcipass says what failed in one line instead. A strong reference: the logger keeps its level.
+     */
+    private static final Logger SQLITE_LOG = Logger.getLogger("org.sqlite");
+
+    static {
+        SQLITE_LOG.setLevel(Level.OFF);
+    }
+
     /** How {@link #connect} opens the file. */
     enum Access {
         /** Read and write, creating the file when missing. */
@@ -62,13 +75,31 @@ final class SqliteFile {
         try {
             return config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
         } catch (SQLException e) {
-            throw failure(e, file, "opening it");
+            Throwable nativeLoad = nativeLibraryFailure(e);
+            throw nativeLoad != null ? nativeLibraryFailure(file, nativeLoad, e) : failure(e, file, "opening it");
         } catch (RuntimeException | LinkageError e) {
-            // sqlite-jdbc could not extract or load its native library
-            throw new PcipassException("cannot open the store " + file + ": SQLite's native library did not load ("
-                    + firstLine(e) + "); it is extracted to " + System.getProperty(NATIVE_DIR_PROPERTY,
-                    System.getProperty("java.io.tmpdir")) + ", which must be writable and not mounted noexec", e);
+            throw nativeLibraryFailure(file, e, e);
         }
+    }
+
+    /** The cause in {@code e}'s chain that says sqlite-jdbc could not extract or load its native library; or null. */
+    private static Throwable nativeLibraryFailure(SQLException e) {
+        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof NativeLibraryNotFoundException || t instanceof LinkageError) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private static PcipassException nativeLibraryFailure(Path file, Throwable why, Throwable e) {
+        String text = firstLine(why);
+        int paths = text.indexOf(", paths=");
+        return new PcipassException("cannot open the store " + file + ": SQLite's native library did not load ("
+                + (paths < 0 ? text : text.substring(0, paths)) + "); pcipass extracts it to "
+                + System.getProperty(NATIVE_DIR_PROPERTY, System.getProperty("java.io.tmpdir"))
+                + ", which must be writable and not mounted noexec (or choose one: JAVA_TOOL_OPTIONS=-D"
+                + NATIVE_DIR_PROPERTY + "=DIR)", e);
     }
 
     /**
@@ -107,7 +138,7 @@ final class SqliteFile {
             case BUSY, LOCKED -> "the store " + file + " stayed locked by another process for "
                     + BUSY_TIMEOUT_MS / 1000 + " s" + why + "; try again when the other pcipass has finished";
             case IOERR -> "cannot read or write the store " + file + ": input/output error" + why
-                    + "; check the disk and its filesystem (dmesg)";
+                    + "; check the disk and its filesystem (dmesg) and this process's file-size limit (ulimit -f)";
             default -> "the store " + file + " failed while " + doing + why;
         };
         return new PcipassException(text, e);

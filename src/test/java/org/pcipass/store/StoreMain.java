@@ -22,6 +22,8 @@ import org.pcipass.plan.HiddenDevice;
  * put STATE DEVICE GUEST [READY GO]  open the store; with READY and GO: create READY, wait until GO exists;
  *                                    then commit one assignment of DEVICE to GUEST
  * hide STATE N                       commit a registry of N hidden devices and N hotplug events
+ * fill STATE N                       commit one hidden device, then try "hide STATE N" (printing its error on
+ *                                    stderr), then print what the store holds and whether it still takes a commit
  * load STATE                         print HiddenRegistry.load's addresses
  * owners STATE                       print Owners.read (list's path: must not load the JDBC driver)
  * </pre>
@@ -44,6 +46,7 @@ public final class StoreMain {
             case "put" -> put(state, PciAddress.parse(args[2]), args[3], args.length > 4 ? Path.of(args[4]) : null,
                     args.length > 5 ? Path.of(args[5]) : null);
             case "hide" -> hide(state, Integer.parseInt(args[2]));
+            case "fill" -> fill(state, Integer.parseInt(args[2]));
             case "load" -> System.out.println(HiddenRegistry.load(state).keySet());
             case "owners" -> System.out.println(Owners.read(state));
             default -> throw new IllegalArgumentException(args[0]);
@@ -63,6 +66,21 @@ public final class StoreMain {
             s.commit(s.hidden(), List.of(new AssignmentChange.Put(a)), List.of());
         }
         System.out.println("assigned " + device + " to " + guest);
+    }
+
+    private static void fill(Path state, int n) {
+        PciAddress gpu = PciAddress.parse("0000:09:00.0");
+        HiddenRegistry.save(state, Map.of(gpu, new HiddenDevice(gpu, "vfio-pci", "nouveau", "nouveau", "10de", "1b80",
+                false, false)));
+        try {
+            hide(state, n);
+        } catch (PcipassException e) {
+            System.err.println("pcipass: " + e.getMessage());
+        }
+        System.out.println("after: " + HiddenRegistry.load(state).keySet() + "; journal left: "
+                + Files.exists(state.resolve(Store.FILE + "-journal")));
+        HiddenRegistry.save(state, Map.of());
+        System.out.println("saved again: " + HiddenRegistry.load(state).keySet());
     }
 
     private static void hide(Path state, int n) {
