@@ -26,6 +26,9 @@ final class SqliteFile {
     static final int BUSY_TIMEOUT_MS = 10_000;
     /** Where sqlite-jdbc extracts its native library before loading it (else java.io.tmpdir). */
     static final String NATIVE_DIR_PROPERTY = "org.sqlite.tmpdir";
+    /** A directory and file name sqlite-jdbc loads its native library from, before it tries to extract one. */
+    static final String LIB_PATH_PROPERTY = "org.sqlite.lib.path";
+    static final String LIB_NAME_PROPERTY = "org.sqlite.lib.name";
 
     // SQLite's primary result codes (sqlite3.h), as sqlite-jdbc gives them in SQLException.getErrorCode()
     private static final int BUSY = 5;
@@ -105,13 +108,20 @@ final class SqliteFile {
     /**
      * sqlite-jdbc extracts its native library to a directory and loads it from there; java.io.tmpdir
      * by default, which is often mounted noexec on hardened hosts. The state dir is pcipass's own and
-     * writable where pcipass writes: use it unless the user chose a directory (-Dorg.sqlite.tmpdir).
-     * Read once, when the first connection loads the library.
+     * writable where pcipass writes: the library is kept there ({@link NativeLibrary}), and should
+     * that fail, sqlite-jdbc extracts it there itself. A user's choice (-Dorg.sqlite.tmpdir,
+     * -Dorg.sqlite.lib.path) is left alone. The JVM loads the library once, with the first connection.
      */
     private static synchronized void nativeLibraryDir(Path stateDir) {
-        if (System.getProperty(NATIVE_DIR_PROPERTY) == null && Files.isDirectory(stateDir)
-                && Files.isWritable(stateDir)) {
-            System.setProperty(NATIVE_DIR_PROPERTY, stateDir.toAbsolutePath().toString());
+        if (System.getProperty(NATIVE_DIR_PROPERTY) != null || System.getProperty(LIB_PATH_PROPERTY) != null
+                || !Files.isDirectory(stateDir) || !Files.isWritable(stateDir)) {
+            return;
+        }
+        System.setProperty(NATIVE_DIR_PROPERTY, stateDir.toAbsolutePath().toString());
+        Path lib = NativeLibrary.cached(stateDir.toAbsolutePath());
+        if (lib != null) {
+            System.setProperty(LIB_PATH_PROPERTY, lib.getParent().toString());
+            System.setProperty(LIB_NAME_PROPERTY, lib.getFileName().toString());
         }
     }
 

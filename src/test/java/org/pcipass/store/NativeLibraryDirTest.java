@@ -26,8 +26,9 @@ class NativeLibraryDirTest {
     Path tmp;
 
     private static ChildPcipass.Outcome put(List<String> launcher, String javaOptions, Path state) {
-        try (ChildPcipass p = ChildPcipass.startUnder(launcher, StoreMain.class,
-                Map.of("JAVA_TOOL_OPTIONS", javaOptions), List.of("put", state.toString(), GPU, "win10"))) {
+        Map<String, String> env = javaOptions == null ? Map.of() : Map.of("JAVA_TOOL_OPTIONS", javaOptions);
+        try (ChildPcipass p = ChildPcipass.startUnder(launcher, StoreMain.class, env,
+                List.of("put", state.toString(), GPU, "win10"))) {
             return p.waitFor(CHILD);
         }
     }
@@ -45,9 +46,46 @@ class NativeLibraryDirTest {
         assertThat(err(o)).isEmpty();
         assertThat(o.stdout()).isEqualTo("assigned " + GPU + " to win10\n");
         try (var files = Files.list(state)) {
-            assertThat(files.map(p -> p.getFileName().toString())).as("the extracted library is removed at exit")
-                    .containsExactlyInAnyOrder("pcipass.db", "owners", ".owners.lock");
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("pcipass.db", "owners",
+                    ".owners.lock", "native");
         }
+        assertThat(nativeFiles(state)).containsExactly("libsqlitejdbc-3.54.1.0-" + platform() + ".so");
+    }
+
+    /**
+     * The library is written once and reused by later processes (same file, not rewritten); a copy
+     * that differs from the jar's (a disk error, an edit) is replaced, never loaded.
+     */
+    @Test
+    void theLibraryIsKeptInTheStateDirReusedAndReplacedWhenItDiffers() throws Exception {
+        Path state = tmp.resolve("state");
+        assertThat(put(List.of(), null, state).exitCode()).isZero();
+        Path lib = state.resolve("native/libsqlitejdbc-3.54.1.0-" + platform() + ".so");
+        Object inode = Files.getAttribute(lib, "unix:ino");
+        byte[] good = Files.readAllBytes(lib);
+        assertThat(Files.getPosixFilePermissions(lib)).hasSize(7); // rwxr-xr-x
+
+        assertThat(put(List.of(), null, state).exitCode()).isZero();
+        assertThat(Files.getAttribute(lib, "unix:ino")).as("not rewritten").isEqualTo(inode);
+
+        byte[] bad = good.clone();
+        bad[bad.length / 2] ^= 1;
+        Files.write(lib, bad);
+        ChildPcipass.Outcome o = put(List.of(), null, state);
+        assertThat(o.exitCode()).as(o.stderr()).isZero();
+        assertThat(Files.readAllBytes(lib)).isEqualTo(good);
+        assertThat(nativeFiles(state)).hasSize(1);
+    }
+
+    private static List<String> nativeFiles(Path state) throws Exception {
+        try (var files = Files.list(state.resolve("native"))) {
+            return files.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+
+    /** sqlite-jdbc's folder for this machine, as in its jar: Linux-x86_64, Linux-aarch64 (glibc hosts). */
+    private static String platform() {
+        return "Linux-" + System.getProperty("os.arch").replace("amd64", "x86_64");
     }
 
     @Test
