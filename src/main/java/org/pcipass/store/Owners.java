@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -60,15 +59,14 @@ public final class Owners {
      */
     public static Map<PciAddress, Owner> read(Path stateDir) {
         Map<PciAddress, Owner> out = new TreeMap<>();
-        List<String> lines;
+        String text;
         try {
-            lines = Files.readAllLines(stateDir.resolve(FILE), StandardCharsets.UTF_8);
+            // bytes that are not UTF-8 become U+FFFD, which no line may hold: only their lines are skipped
+            text = new String(Files.readAllBytes(stateDir.resolve(FILE)), StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
-            return out; // absent, a state dir that is a file, unreadable, not UTF-8
+            return out; // absent, a state dir that is a file, unreadable
         }
-        for (String line : lines) {
-            parse(line, out);
-        }
+        text.lines().forEach(line -> parse(line, out));
         return out;
     }
 

@@ -83,7 +83,9 @@ class OwnersTest {
 
     @Test
     void garbledLinesAreSkipped() {
-        Fs.write(tmp.resolve("owners"), """
+        Fs.write(tmp.resolve("owners"), new byte[] {'0', '0', '0', '0', ':', '0', 'e', ':', '0', '0', '.', '0', ' ',
+                (byte) 0xff, (byte) 0xfe, ' ', 'e', 'x', 't', 'e', 'r', 'n', 'a', 'l', '\n'});
+        Fs.append(tmp.resolve("owners"), """
                 # a comment
                 0000:09:00.0 win10 pcipass
 
