@@ -24,6 +24,8 @@ import org.pcipass.plan.HiddenDevice;
  * hide STATE N                       commit a registry of N hidden devices and N hotplug events
  * fill STATE N                       commit one hidden device, then try "hide STATE N" (printing its error on
  *                                    stderr), then print what the store holds and whether it still takes a commit
+ * churn STATE                        commit forever: commit i makes devices 0..n-1 (n = 1 + i % 50) hidden and
+ *                                    assigned to guest g{i}; prints "committed i" after each
  * load STATE                         print HiddenRegistry.load's addresses
  * owners STATE                       print Owners.read (list's path: must not load the JDBC driver)
  * </pre>
@@ -47,6 +49,7 @@ public final class StoreMain {
                     args.length > 5 ? Path.of(args[5]) : null);
             case "hide" -> hide(state, Integer.parseInt(args[2]));
             case "fill" -> fill(state, Integer.parseInt(args[2]));
+            case "churn" -> churn(state);
             case "load" -> System.out.println(HiddenRegistry.load(state).keySet());
             case "owners" -> System.out.println(Owners.read(state));
             default -> throw new IllegalArgumentException(args[0]);
@@ -66,6 +69,33 @@ public final class StoreMain {
             s.commit(s.hidden(), List.of(new AssignmentChange.Put(a)), List.of());
         }
         System.out.println("assigned " + device + " to " + guest);
+    }
+
+    static PciAddress device(int i) {
+        return new PciAddress(0, 0x10 + i / 32, i % 32, 0);
+    }
+
+    private static void churn(Path state) {
+        try (Store s = Store.open(state)) {
+            for (int i = 1; ; i++) {
+                int n = 1 + i % 50;
+                Map<PciAddress, HiddenDevice> reg = new TreeMap<>();
+                List<AssignmentChange> changes = new ArrayList<>();
+                for (int d = 0; d < 50; d++) {
+                    changes.add(new AssignmentChange.Remove(device(d)));
+                }
+                for (int d = 0; d < n; d++) {
+                    reg.put(device(d), new HiddenDevice(device(d), "vfio-pci", "igb", "igb", "8086", "10c9", false,
+                            false));
+                    changes.add(new AssignmentChange.Put(new Assignment(device(d), "g" + i, "xl", null, Mode.LIVE,
+                            Assignment.ATTACHED, Instant.now())));
+                }
+                s.commit(reg, changes, List.of(new HotplugEvent(device(0), HotplugEvent.ATTACH, "g" + i,
+                        Instant.ofEpochMilli(i))));
+                System.out.println("committed " + i);
+                System.out.flush();
+            }
+        }
     }
 
     private static void fill(Path state, int n) {

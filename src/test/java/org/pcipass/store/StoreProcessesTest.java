@@ -98,6 +98,42 @@ class StoreProcessesTest {
         assertThat(HiddenRegistry.load(tmp)).isEmpty();
     }
 
+    /**
+     * A process killed (SIGKILL) at random points while it commits one change after another: the
+     * store holds one whole commit every time (registry, assignments and hotplug log agree), and
+     * once opened the owners file agrees with it, even when the kill fell between the owners file
+     * and the store's commit.
+     */
+    @Test
+    void aProcessKilledWhileCommittingLeavesOneWholeCommit() throws Exception {
+        java.util.Random random = new java.util.Random(7);
+        for (int kill = 0; kill < 6; kill++) {
+            Path state = tmp.resolve("state" + kill);
+            try (ChildPcipass p = ChildPcipass.startMain(StoreMain.class, Map.of(), List.of("churn", state.toString()))) {
+                assertThat(p.awaitOutput("committed 2\n", CHILD)).as(p.stderr()).isTrue();
+                Thread.sleep(random.nextInt(60));
+                p.kill();
+            }
+            Map<org.pcipass.pci.PciAddress, org.pcipass.guest.Assignment> assigned;
+            try (Store s = Store.openIfExists(state)) {
+                assigned = s.assignments();
+                assertThat(assigned).isNotEmpty();
+                String guest = assigned.values().iterator().next().guest();
+                int i = Integer.parseInt(guest.substring(1));
+                assertThat(assigned.values()).as("one commit's guest").allMatch(a -> a.guest().equals(guest));
+                assertThat(assigned.keySet()).as("commit %d's devices", i).isEqualTo(s.hidden().keySet());
+                assertThat(assigned).hasSize(1 + i % 50);
+                assertThat(s.hotplugs(StoreMain.device(0), java.time.Instant.EPOCH)).last()
+                        .isEqualTo(java.time.Instant.ofEpochMilli(i));
+            }
+            Map<org.pcipass.pci.PciAddress, Owners.Owner> owners = Owners.read(state);
+            assertThat(owners.keySet()).isEqualTo(assigned.keySet());
+            assertThat(owners.values()).allMatch(o -> o.guest().equals(assigned.values().iterator().next().guest()));
+            HiddenRegistry.save(state, registry());
+            assertThat(HiddenRegistry.load(state)).as("the store takes the next commit").isEmpty();
+        }
+    }
+
     /** A state dir on a read-only filesystem (a read-only bind mount in the child's own mount namespace). */
     @Test
     void aReadOnlyFilesystemIsReadAndRefusesWritesInOneLine() throws Exception {
