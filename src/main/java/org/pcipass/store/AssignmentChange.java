@@ -6,6 +6,9 @@ import org.pcipass.pci.PciAddress;
 
 /** One change to pcipass's assignments, applied by {@link Store#commit}. */
 public sealed interface AssignmentChange {
+    /** The device the change is about. */
+    PciAddress device();
+
     /**
      * The device is the guest's: a new assignment, or the same guest's again (its fields updated:
      * committing a plan twice is harmless). A device another guest holds is refused.
@@ -13,6 +16,11 @@ public sealed interface AssignmentChange {
     record Put(Assignment a) implements AssignmentChange {
         public Put {
             Objects.requireNonNull(a, "a");
+        }
+
+        @Override
+        public PciAddress device() {
+            return a.device();
         }
     }
 

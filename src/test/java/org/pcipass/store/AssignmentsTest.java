@@ -90,6 +90,12 @@ class AssignmentsTest {
         }
     }
 
+    @Test
+    void eachChangeNamesItsDevice() {
+        assertThat(List.<AssignmentChange>of(new Put(assignment(GPU, "win10")), new Remove(pci(AUDIO))))
+                .extracting(AssignmentChange::device).containsExactly(pci(GPU), pci(AUDIO));
+    }
+
     /** Changes apply in order: a device can move from one guest to another in one commit (detach, then attach). */
     @Test
     void removeThenPutInOneCommitMovesTheDevice() {
