@@ -342,6 +342,7 @@ public final class Executor {
             }
         });
         files.add(stateDir.resolve(HiddenRegistry.FILE));
+        files.add(stateDir.resolve(org.pcipass.store.Owners.FILE));
         for (Path f : files) {
             String prefix = "." + f.getFileName() + ".";
             try (var siblings = Files.list(f.getParent())) {

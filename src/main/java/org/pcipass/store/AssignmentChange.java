@@ -4,11 +4,15 @@ import java.util.Objects;
 import org.pcipass.guest.Assignment;
 import org.pcipass.pci.PciAddress;
 
-/** What a plan changes in the assignments table, applied in the store's commit. */
+/** One change to pcipass's assignments, applied by {@link Store#commit}. */
 public sealed interface AssignmentChange {
+    /** The device the change is about. */
     PciAddress device();
 
-    /** The device's assignment becomes {@code a} (a new one, or a new state of the same guest's). */
+    /**
+     * The device is the guest's: a new assignment, or the same guest's again (its fields updated:
+     * committing a plan twice is harmless). A device another guest holds is refused.
+     */
     record Put(Assignment a) implements AssignmentChange {
         public Put {
             Objects.requireNonNull(a, "a");
@@ -20,7 +24,7 @@ public sealed interface AssignmentChange {
         }
     }
 
-    /** The device is no longer assigned. */
+    /** The device is no guest's any more; nothing happens when it was not assigned. */
     record Remove(PciAddress device) implements AssignmentChange {
         public Remove {
             Objects.requireNonNull(device, "device");

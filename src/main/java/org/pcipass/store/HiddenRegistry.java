@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,17 +14,40 @@ import org.pcipass.pci.PciAddress;
 import org.pcipass.plan.HiddenDevice;
 
 /**
- * The devices pcipass has hidden and where each came from ({@code STATE/hidden.json}), so that
- * unhide returns each to exactly its original driver, whatever happened to the daemons in between.
+ * The devices pcipass has hidden and where each came from, so that unhide returns each to exactly
+ * its original driver, whatever happened to the daemons in between. They live in the {@link Store}
+ * ({@code STATE/pcipass.db}); earlier releases kept them in {@code STATE/hidden.json}, which the
+ * store imports once when it is created.
  */
 public final class HiddenRegistry {
+    /** The registry file of earlier releases (imported into the store, then renamed {@code hidden.json.imported}). */
     public static final String FILE = "hidden.json";
 
     private HiddenRegistry() {}
 
-    /** The registry; empty when the state dir or the file does not exist yet (nothing is created). */
+    /**
+     * The registry: from the store when it exists, else from an earlier release's hidden.json, else
+     * empty. Creates nothing (a read-only command's view).
+     */
     public static Map<PciAddress, HiddenDevice> load(Path stateDir) {
-        Path file = stateDir.resolve(FILE);
+        try (Store store = Store.openIfExists(stateDir)) {
+            if (store != null) {
+                return store.hidden();
+            }
+        }
+        Map<PciAddress, HiddenDevice> json = readJson(stateDir.resolve(FILE));
+        return json == null ? new TreeMap<>() : json;
+    }
+
+    /** The registry becomes {@code hidden} (the store is created when missing). */
+    public static void save(Path stateDir, Map<PciAddress, HiddenDevice> hidden) {
+        try (Store store = Store.open(stateDir)) {
+            store.commit(hidden, List.of(), List.of());
+        }
+    }
+
+    /** An earlier release's hidden.json, by address; null when there is none. */
+    static Map<PciAddress, HiddenDevice> readJson(Path file) {
         Map<PciAddress, HiddenDevice> out = new TreeMap<>();
         try {
             Object root = JsonTree.parse(Files.readString(file));
@@ -38,20 +60,10 @@ public final class HiddenRegistry {
             }
             return out;
         } catch (NoSuchFileException e) {
-            return out;
+            return null;
         } catch (IOException | IllegalArgumentException e) {
             throw new PcipassException("the state file " + file + " is garbled (" + e.getMessage().lines().findFirst()
                     .orElse("") + "); move it aside and run 'pcipass list' to see which devices are on stub drivers");
         }
-    }
-
-    public static void save(Path stateDir, Map<PciAddress, HiddenDevice> hidden) {
-        List<Object> list = new ArrayList<>();
-        new TreeMap<>(hidden).values().forEach(h -> list.add(PlanJson.hidden(h)));
-        Map<String, Object> root = JsonTree.object();
-        root.put("version", 1);
-        root.put("hidden", list);
-        String text = JsonTree.pretty(root);
-        StateFiles.writeAtomically(stateDir.resolve(FILE), text + "\n");
     }
 }

@@ -32,7 +32,9 @@ import org.pcipass.testing.SimMain;
  *
  * <p>The disk is made full for real: a child pcipass runs under {@code prlimit --fsize=N}, so its
  * writes past byte N of any file get a short count and then EFBIG (the JVM ignores SIGXFSZ), at a
- * chosen place in the journal; the registry's temporary file is a link to {@code /dev/full} (ENOSPC).
+ * chosen place in the journal; for the registry, the owners file that the store writes inside its
+ * transaction gets a temporary file that is a link to {@code /dev/full} (ENOSPC), which rolls the
+ * store's transaction back.
  */
 class BookkeepingFailureTest {
     static final Duration CHILD = Duration.ofSeconds(60);
@@ -101,12 +103,12 @@ class BookkeepingFailureTest {
         Cli.Result r = h.run("hide", WS_UNKNOWN);
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
-        assertThat(r.err()).isEqualTo("pcipass: every step was done, but cannot write " + h.state.resolve("hidden.json")
+        assertThat(r.err()).isEqualTo("pcipass: every step was done, but cannot write " + h.state.resolve("owners")
                 + ": No space left on device; rolled back: " + WS_UNKNOWN + " back on no driver\n");
         assertThat(h.driver(WS_UNKNOWN)).isNull();
         assertThat(h.override(WS_UNKNOWN)).isNull();
         assertThat(h.journal()).doesNotExist();
-        assertThat(h.state.resolve("hidden.json")).doesNotExist();
+        assertThat(h.registry()).as("the store's transaction was rolled back").isEmpty();
 
         Files.delete(tmpFile); // room again
         Cli.Result again = h.run("hide", WS_UNKNOWN);

@@ -22,6 +22,7 @@ import org.pcipass.pci.PciAddress;
 import org.pcipass.plan.HiddenDevice;
 import org.pcipass.sysfs.KernelWriter;
 import org.pcipass.store.HiddenRegistry;
+import org.pcipass.store.Owners;
 import org.pcipass.testing.FakeHost;
 import org.pcipass.testing.HostTrees;
 import org.pcipass.testing.KernelSim;
@@ -178,13 +179,15 @@ final class CrashHost {
     }
 
     /**
-     * Makes the registry unwritable as a full disk would: its temporary file becomes a link to
-     * /dev/full, so writing it fails with ENOSPC. Delete the returned link to give the room back.
+     * Makes the registry unwritable as a full disk would: the owners file, which the store writes
+     * inside its transaction, gets a temporary file that is a link to /dev/full, so writing it fails
+     * with ENOSPC and the store's transaction is rolled back. Delete the returned link to give the
+     * room back.
      */
     Path fillRegistryDisk() {
         try {
             Files.createDirectories(state);
-            return Files.createSymbolicLink(state.resolve("." + HiddenRegistry.FILE + ".tmp"), Path.of("/dev/full"));
+            return Files.createSymbolicLink(state.resolve("." + Owners.FILE + ".tmp"), Path.of("/dev/full"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -155,7 +155,7 @@ class HideUnhideTest {
             assertThat(h.override(a)).as(a).isNull();
         }
         assertThat(h.state().resolve("journal")).doesNotExist();
-        assertThat(h.state().resolve("hidden.json")).doesNotExist();
+        assertThat(h.state().resolve("pcipass.db")).as("no store created").doesNotExist();
     }
 
     /** The guests issue: {@code unhide --persist} works from the modprobe block alone, with an empty state dir. */

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.pcipass.cli.Cli;
 import org.pcipass.pci.PciAddress;
 import org.pcipass.plan.HiddenDevice;
-import org.pcipass.store.HiddenRegistry;
+import org.pcipass.store.Store;
 
 /**
  * Issue 9, defects 4 and 5, through the commands against the kernel simulator. A hide --persist of
@@ -52,7 +52,7 @@ class PersistReconcileTest {
     }
 
     private static void loseRegistry(CrashHost h) throws IOException {
-        Files.move(h.state.resolve(HiddenRegistry.FILE), h.state.resolve("hidden.json.moved-aside"));
+        Files.move(h.state.resolve(Store.FILE), h.state.resolve(Store.FILE + ".moved-aside"));
     }
 
     // ---- defect 5: the block is the truth for the devices a command does not change ---------------------

@@ -36,7 +36,7 @@ public class HideRefusalTest {
         assertThat(r.err().strip()).isEqualTo("pcipass: " + message);
         assertThat(bindings(h)).isEqualTo(before);
         assertThat(tmp.resolve("state/journal")).doesNotExist();
-        assertThat(tmp.resolve("state/hidden.json")).doesNotExist();
+        assertThat(tmp.resolve("state/pcipass.db")).as("no store created").doesNotExist();
     }
 
     /** Every device's driver and driver_override, as text. */

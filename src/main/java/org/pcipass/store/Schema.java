@@ -1,0 +1,111 @@
+package org.pcipass.store;
+
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The store's schema as an ordered list of migrations, each a few portable SQL statements (they run
+ * on SQLite today and on PostgreSQL with fleets: no AUTOINCREMENT, no INSERT OR REPLACE, no date
+ * functions; instants are ISO-8601 text where they are only shown, epoch milliseconds as BIGINT
+ * where SQL compares them). {@code schema_version} holds one row per migration applied; migration N
+ * is {@code MIGRATIONS.get(N - 1)}. Append new migrations; never edit one that has shipped.
+ */
+final class Schema {
+    static final String VERSION_TABLE = "schema_version";
+
+    static final List<List<String>> MIGRATIONS = List.of(List.of(
+            // name/value pairs about the store itself, e.g. when STATE/hidden.json was imported
+            """
+            CREATE TABLE meta (
+                name  VARCHAR(64)   NOT NULL PRIMARY KEY,
+                value VARCHAR(1000) NOT NULL
+            )""",
+            // the hidden-device registry: one row per HiddenDevice
+            """
+            CREATE TABLE hidden (
+                address         VARCHAR(32)  NOT NULL PRIMARY KEY,
+                stub            VARCHAR(64)  NOT NULL,
+                original_driver VARCHAR(255),
+                original_module VARCHAR(255),
+                vendor_id       VARCHAR(8),
+                device_id       VARCHAR(8),
+                persisted       INTEGER      NOT NULL,
+                adopted         INTEGER      NOT NULL
+            )""",
+            // one guest per device: the primary key is the backstop behind the planner's check
+            """
+            CREATE TABLE assignments (
+                device  VARCHAR(32)   NOT NULL PRIMARY KEY,
+                guest   VARCHAR(64)   NOT NULL,
+                backend VARCHAR(16)   NOT NULL,
+                connect VARCHAR(1024),
+                mode    VARCHAR(16)   NOT NULL,
+                state   VARCHAR(32)   NOT NULL,
+                since   VARCHAR(40)   NOT NULL
+            )""",
+            // the hotplug guard's log; the key (device, at, op) is also its index for "device since T"
+            """
+            CREATE TABLE hotplug_log (
+                device VARCHAR(32) NOT NULL,
+                op     VARCHAR(8)  NOT NULL,
+                guest  VARCHAR(64) NOT NULL,
+                at     BIGINT      NOT NULL,
+                PRIMARY KEY (device, at, op)
+            )""",
+            // placeholder for the HTTP issue's audit log
+            """
+            CREATE TABLE audit_log (
+                at     BIGINT        NOT NULL,
+                actor  VARCHAR(255)  NOT NULL,
+                action VARCHAR(64)   NOT NULL,
+                detail VARCHAR(4000)
+            )""",
+            "CREATE INDEX audit_log_at ON audit_log (at)"));
+
+    static final int LATEST = MIGRATIONS.size();
+
+    private Schema() {}
+
+    /** The version of the store's schema: 0 for a new (empty) file. */
+    static int version(Connection c) throws SQLException {
+        if (!hasTable(c, VERSION_TABLE)) {
+            return 0;
+        }
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT MAX(version) FROM "
+                + VERSION_TABLE)) {
+            return r.next() ? r.getInt(1) : 0;
+        }
+    }
+
+    /** Applies migrations {@code from + 1} to {@link #LATEST}, inside the caller's transaction. */
+    static void migrate(Connection c, int from, Instant now) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + VERSION_TABLE
+                    + " (version INTEGER NOT NULL PRIMARY KEY, applied VARCHAR(40) NOT NULL)");
+            for (int v = from + 1; v <= LATEST; v++) {
+                for (String sql : MIGRATIONS.get(v - 1)) {
+                    s.execute(sql);
+                }
+                try (PreparedStatement p = c.prepareStatement("INSERT INTO " + VERSION_TABLE
+                        + " (version, applied) VALUES (?, ?)")) {
+                    p.setInt(1, v);
+                    p.setString(2, now.toString());
+                    p.executeUpdate();
+                }
+            }
+        }
+    }
+
+    private static boolean hasTable(Connection c, String name) throws SQLException {
+        DatabaseMetaData md = c.getMetaData();
+        try (ResultSet r = md.getTables(null, null, name, null)) {
+            return r.next();
+        }
+    }
+}
