@@ -310,11 +310,23 @@ class AttachDetachTest {
     void badGuestNamesAreRefusedBeforeAnyHypervisorIsContacted() {
         Host h = kvm();
         for (String bad : List.of("a'b", "a<b", "a&b", "a;b", "$(reboot)", "a\nb", "x".repeat(300), "", "a b")) {
-            Cli.Result r = h.run("attach", bad, WS_VF0);
-            assertThat(r.exitCode()).as(bad).isEqualTo(2);
-            assertThat(r.errLines()).as(bad).hasSize(1);
-            assertThat(r.out()).isEmpty();
+            for (List<String> cmd : List.of(List.of("attach", bad, WS_VF0), List.of("detach", bad, WS_VF0, "--return"),
+                    List.of("migrate-check", bad), List.of("config", WS_VF0, "--format", "virsh", "--guest", bad))) {
+                Cli.Result r = h.run(cmd.toArray(String[]::new));
+                assertThat(r.exitCode()).as(cmd.toString()).isEqualTo(2);
+                assertThat(r.errLines()).as(cmd.toString()).hasSize(1);
+                assertThat(r.out()).isEmpty();
+            }
         }
+        for (String uri : List.of("qemu:///system\nHost: x", "", "q".repeat(2000))) {
+            Cli.Result r = h.run("attach", "web1", WS_VF0, "--connect", uri);
+            assertThat(r.exitCode()).as(uri).isEqualTo(2);
+            assertThat(r.errLines()).hasSize(1);
+        }
+        Cli.Result via = h.run("attach", "web1", WS_VF0, "--via", "vmware");
+        assertThat(via.exitCode()).isEqualTo(2);
+        assertThat(via.err().strip()).isEqualTo("pcipass: --via 'vmware' is not a backend; give libvirt or xl");
         assertThat(h.libvirt().calls()).isEmpty();
+        assertThat(h.driver(WS_VF0)).isEqualTo("igbvf");
     }
 }
