@@ -258,6 +258,33 @@ class AttachDetachTest {
         h.at(t0.plusSeconds(604)).ok("detach", "web1", WS_VF0); // the 5th in the window: a detach is never refused
     }
 
+    /** The default limit, 512 per 600 s: 511 hotplugs logged, the 512th attach goes; then the 513th is refused. */
+    @Test
+    void theDefaultGuardAllowsThe512thAttachAndRefusesThe513th() {
+        Host h = kvm();
+        h.libvirt().define("web1").kvm().persistent().running();
+        Instant t0 = Instant.parse("2026-11-30T10:00:00Z");
+        List<org.pcipass.store.HotplugEvent> log = new ArrayList<>();
+        for (int i = 0; i < 511; i++) {
+            log.add(new org.pcipass.store.HotplugEvent(a(WS_VF0), i % 2 == 0 ? "attach" : "detach", "web1",
+                    t0.plusMillis(i * 100L)));
+        }
+        try (org.pcipass.store.Store st = org.pcipass.store.Store.open(h.state())) {
+            st.commit(java.util.Map.of(), List.of(), log);
+        }
+        Instant now = t0.plusSeconds(100);
+        h.at(now).ok("attach", "web1", WS_VF0, "--live"); // the 512th
+        h.at(now.plusSeconds(1)).ok("detach", "web1", WS_VF0); // the 513th hotplug: a detach is never refused
+        Cli.Result r = h.at(now.plusSeconds(2)).run("attach", "web1", WS_VF0, "--live");
+        assertThat(r.exitCode()).isEqualTo(3);
+        assertThat(r.err()).contains(WS_VF0 + " was hot-plugged 513 times in the last 600 s (limit 512: more hotplugs"
+                + " of a device in a brief period can crash the kernel); it frees up at ")
+                .contains("(in 498 s)");
+        assertThat(h.driver(WS_VF0)).isEqualTo("vfio-pci"); // still hidden from the first attach: nothing changed
+        assertThat(h.libvirt().devices("web1", true)).isEmpty();
+        h.at(t0.plusMillis(100 + 600_000)).ok("attach", "web1", WS_VF0, "--live"); // two events have left the window
+    }
+
     @Test
     void aXenGuestWithoutPassthroughIsRefusedWithTheFix() {
         Host h = xen();
