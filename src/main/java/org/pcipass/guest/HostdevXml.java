@@ -15,7 +15,7 @@ import org.pcipass.pci.PciAddress;
  * &lt;/hostdev&gt;
  * </pre>
  *
- * Only numbers go into it, so nothing needs escaping here; {@link #escapeAttr} is for whoever builds
+ * Only numbers go into it, so nothing needs escaping here; the tests' TestDomains.escapeAttr is for whoever builds
  * a larger document around it.
  */
 public final class HostdevXml {
@@ -43,53 +43,6 @@ public final class HostdevXml {
         return "<address domain='0x" + hex(device.domain(), 4) + "' bus='0x" + hex(device.bus(), 2)
                 + "' slot='0x" + hex(device.slot(), 2) + "' function='0x" + Integer.toHexString(device.function())
                 + "'/>";
-    }
-
-    /**
-     * {@code text} made safe inside a single- or double-quoted XML attribute: {@code & < > ' "} as
-     * entities, tab/newline/CR as character references (a parser would fold them to spaces otherwise).
-     *
-     * @throws IllegalArgumentException for a character XML 1.0 cannot carry at all (other control
-     *     characters, lone surrogates, U+FFFE/U+FFFF), naming its position
-     */
-    public static String escapeAttr(String text) {
-        StringBuilder b = new StringBuilder(text.length() + 16);
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '&' -> b.append("&amp;");
-                case '<' -> b.append("&lt;");
-                case '>' -> b.append("&gt;");
-                case '\'' -> b.append("&apos;");
-                case '"' -> b.append("&quot;");
-                case '\t' -> b.append("&#9;");
-                case '\n' -> b.append("&#10;");
-                case '\r' -> b.append("&#13;");
-                default -> {
-                    if (!xmlChar(text, i)) {
-                        throw new IllegalArgumentException(String.format(
-                                "character U+%04X at index %d cannot be written in XML", (int) c, i));
-                    }
-                    b.append(c);
-                }
-            }
-        }
-        return b.toString();
-    }
-
-    /** XML 1.0's Char production for the UTF-16 unit at {@code i} (a surrogate must be half of a pair). */
-    private static boolean xmlChar(String s, int i) {
-        char c = s.charAt(i);
-        if (c < 0x20) {
-            return false;
-        }
-        if (Character.isHighSurrogate(c)) {
-            return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-        }
-        if (Character.isLowSurrogate(c)) {
-            return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
-        }
-        return c != 0xfffe && c != 0xffff;
     }
 
     private static String hex(long value, int digits) {

@@ -50,26 +50,26 @@ class HostdevXmlTest {
 
     @Test
     void escapeAttrEscapesMarkupQuotesAndLineBreaks() {
-        assertThat(HostdevXml.escapeAttr("a&b<c>'d\"e\tf\ng\rh")).isEqualTo("a&amp;b&lt;c&gt;&apos;d&quot;e&#9;f&#10;g&#13;h");
-        assertThat(HostdevXml.escapeAttr("web-1.example_2+x")).isEqualTo("web-1.example_2+x");
-        assertThat(HostdevXml.escapeAttr("gpu \uD83D\uDE80")).isEqualTo("gpu \uD83D\uDE80");
+        assertThat(TestDomains.escapeAttr("a&b<c>'d\"e\tf\ng\rh")).isEqualTo("a&amp;b&lt;c&gt;&apos;d&quot;e&#9;f&#10;g&#13;h");
+        assertThat(TestDomains.escapeAttr("web-1.example_2+x")).isEqualTo("web-1.example_2+x");
+        assertThat(TestDomains.escapeAttr("gpu \uD83D\uDE80")).isEqualTo("gpu \uD83D\uDE80");
     }
 
     @Test
     void escapeAttrRefusesWhatXmlCannotCarry() {
-        assertThatThrownBy(() -> HostdevXml.escapeAttr("a\u0000b")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> TestDomains.escapeAttr("a\u0000b")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("character U+0000 at index 1 cannot be written in XML");
-        assertThatThrownBy(() -> HostdevXml.escapeAttr("\u001b[31m")).hasMessageContaining("U+001B at index 0");
-        assertThatThrownBy(() -> HostdevXml.escapeAttr("x\uD800")).hasMessageContaining("U+D800 at index 1");
-        assertThatThrownBy(() -> HostdevXml.escapeAttr("\uDC00x")).hasMessageContaining("U+DC00 at index 0");
-        assertThatThrownBy(() -> HostdevXml.escapeAttr("\uFFFF")).hasMessageContaining("U+FFFF");
+        assertThatThrownBy(() -> TestDomains.escapeAttr("\u001b[31m")).hasMessageContaining("U+001B at index 0");
+        assertThatThrownBy(() -> TestDomains.escapeAttr("x\uD800")).hasMessageContaining("U+D800 at index 1");
+        assertThatThrownBy(() -> TestDomains.escapeAttr("\uDC00x")).hasMessageContaining("U+DC00 at index 0");
+        assertThatThrownBy(() -> TestDomains.escapeAttr("\uFFFF")).hasMessageContaining("U+FFFF");
     }
 
     /** Whatever the text, a parser gives it back from an attribute and from element content. */
     @Property(tries = 300)
     void escapedTextSurvivesAParser(@ForAll("xmlText") String text) {
-        String xml = "<domain type='" + HostdevXml.escapeAttr(text.isEmpty() ? "x" : text) + "'><name>"
-                + HostdevXml.escapeAttr(text.isEmpty() ? "n" : text) + "</name></domain>";
+        String xml = "<domain type='" + TestDomains.escapeAttr(text.isEmpty() ? "x" : text) + "'><name>"
+                + TestDomains.escapeAttr(text.isEmpty() ? "n" : text) + "</name></domain>";
         DomainXml d = DomainXml.parse(xml);
         assertThat(d.type()).isEqualTo(text.isEmpty() ? "x" : text);
         assertThat(d.name()).isEqualTo(text.isEmpty() ? "n" : text);

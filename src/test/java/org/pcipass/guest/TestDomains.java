@@ -6,7 +6,7 @@ import org.pcipass.pci.PciAddress;
 /**
  * Minimal domain XMLs around {@link HostdevXml}'s elements, as a person (or virt-install) would
  * define them: a Xen PV guest with passthrough and libosinfo metadata, a KVM q35 guest, and a guest
- * of libvirt's test driver. The name is escaped with {@link HostdevXml#escapeAttr}.
+ * of libvirt's test driver. The name is escaped with {@link #escapeAttr}.
  */
 final class TestDomains {
     static final String RHEL6 = "http://redhat.com/rhel/6.10";
@@ -37,7 +37,7 @@ final class TestDomains {
                 %s
                   </devices>
                 </domain>
-                """.formatted(HostdevXml.escapeAttr(name), RHEL6, indent(hostdevs));
+                """.formatted(escapeAttr(name), RHEL6, indent(hostdevs));
     }
 
     /** {@code <domain type='kvm'>}, q35 HVM, no metadata. */
@@ -54,7 +54,7 @@ final class TestDomains {
                 %s
                   </devices>
                 </domain>
-                """.formatted(HostdevXml.escapeAttr(name), indent(hostdevs));
+                """.formatted(escapeAttr(name), indent(hostdevs));
     }
 
     /** A domain of another type (libvirt's test driver accepts {@code test}, {@code xen} and {@code kvm}). */
@@ -70,7 +70,7 @@ final class TestDomains {
                 %s
                   </devices>
                 </domain>
-                """.formatted(type, HostdevXml.escapeAttr(name), osType, indent(hostdevs));
+                """.formatted(type, escapeAttr(name), osType, indent(hostdevs));
     }
 
     /** pcipass's own hostdevs for {@code devices} ({@code managed='no'}). */
@@ -87,4 +87,52 @@ final class TestDomains {
         }
         return b.toString().stripTrailing();
     }
+
+    /**
+     * {@code text} made safe inside a single- or double-quoted XML attribute: {@code & < > ' "} as
+     * entities, tab/newline/CR as character references (a parser would fold them to spaces otherwise).
+     *
+     * @throws IllegalArgumentException for a character XML 1.0 cannot carry at all (other control
+     *     characters, lone surrogates, U+FFFE/U+FFFF), naming its position
+     */
+    static String escapeAttr(String text) {
+        StringBuilder b = new StringBuilder(text.length() + 16);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '&' -> b.append("&amp;");
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '\'' -> b.append("&apos;");
+                case '"' -> b.append("&quot;");
+                case '\t' -> b.append("&#9;");
+                case '\n' -> b.append("&#10;");
+                case '\r' -> b.append("&#13;");
+                default -> {
+                    if (!xmlChar(text, i)) {
+                        throw new IllegalArgumentException(String.format(
+                                "character U+%04X at index %d cannot be written in XML", (int) c, i));
+                    }
+                    b.append(c);
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    /** XML 1.0's Char production for the UTF-16 unit at {@code i} (a surrogate must be half of a pair). */
+    private static boolean xmlChar(String s, int i) {
+        char c = s.charAt(i);
+        if (c < 0x20) {
+            return false;
+        }
+        if (Character.isHighSurrogate(c)) {
+            return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+        }
+        if (Character.isLowSurrogate(c)) {
+            return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+        }
+        return c != 0xfffe && c != 0xffff;
+    }
+
 }
