@@ -57,6 +57,9 @@ final class AttachCommand implements Command {
                     + " with xl; put the device in the guest's xl.cfg: pcipass config " + args.positionals.get(1)
                     + " --format xl");
         }
+        if (t.backend().equals(GuestBackends.XL)) {
+            devices.forEach(org.pcipass.guest.XlBackend::spec); // a device xl cannot name: exit 2 before anything
+        }
         AttachRequest r = new AttachRequest(guest, devices, t.backend(), t.connect(), mode, args.flag("--with-group"),
                 args.flag("--persist"), driver, args.value("--guest-os"), args.flag("--allow-insecure"));
         String command = Mutation.commandLine("attach", args);

@@ -78,19 +78,33 @@ public final class XlBackend implements GuestBackend {
         return p.equals("enabled") || p.equals("sync_pt") || p.equals("share_pt") ? Boolean.TRUE : null;
     }
 
+    /**
+     * The device as xl's PCI_SPEC_STRING ({@link XlPciSpec}): bare, as xl.cfg lists it.
+     *
+     * @throws org.pcipass.PcipassException.BadInput for a device xl cannot name (a PCI domain above ffff)
+     */
+    public static String spec(PciAddress device) {
+        try {
+            return XlPciSpec.of(device).toString();
+        } catch (IllegalArgumentException e) {
+            throw new org.pcipass.PcipassException.BadInput(device + " cannot be given to a guest through xl: "
+                    + e.getMessage() + " (xl addresses PCI domains up to ffff); use --via libvirt");
+        }
+    }
+
     /** {@code xl pci-attach -- GUEST DDDD:BB:SS.F}; live only. */
     @Override
     public void attach(String guest, PciAddress device, Mode mode) {
         requireLive(mode, "attach", "add it to the guest's xl.cfg ('pcipass config " + device + " --format xl' prints"
                 + " the lines)");
-        run(List.of(XL, "pci-attach", "--", named(guest), device.toString()));
+        run(List.of(XL, "pci-attach", "--", named(guest), spec(device)));
     }
 
     /** {@code xl pci-detach -- GUEST DDDD:BB:SS.F}: returns once xl has asked; the guest may still hold it. */
     @Override
     public void detach(String guest, PciAddress device, Mode mode) {
         requireLive(mode, "detach", "remove it from the pci line of the guest's xl.cfg");
-        run(List.of(XL, "pci-detach", "--", named(guest), device.toString()));
+        run(List.of(XL, "pci-detach", "--", named(guest), spec(device)));
     }
 
     /**

@@ -76,6 +76,17 @@ class AttachXlTest {
     }
 
     @Test
+    void aDeviceXlCannotNameIsBadInputBeforeAnything() {
+        Host h = dom0();
+        h.xl().domain("pv1").pv().passthrough("enabled").create();
+        Cli.Result r = h.run("attach", "pv1", "10000:e1:00.0");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).startsWith("pcipass: 10000:e1:00.0 cannot be given to a guest through xl: ")
+                .endsWith("(xl addresses PCI domains up to ffff); use --via libvirt\n");
+        assertThat(h.xl().calls()).noneMatch(c -> c.contains("pci-attach"));
+    }
+
+    @Test
     void aGuestCreatedWithoutPassthroughIsRefusedBeforeXenSaysOperationNotSupported() {
         Host h = dom0();
         h.xl().domain("plain").pv().create();
