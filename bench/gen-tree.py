@@ -13,11 +13,12 @@ ports, relative links for bus/pci/devices, drivers, modules and IOMMU groups, bi
 Each PCIe root port carries one of: an SR-IOV NIC (PF + VFs, each VF in its own group), a GPU with
 its HDMI audio function (one group), an NVMe drive, or a PCIe switch with two NICs.
 
-Every function has power/control and power/runtime_status, as real sysfs does. Most are active; an
-idle HDMI audio function is runtime-suspended (snd_hda_intel suspends an idle controller), and every
-second GPU is in D3cold with its audio function and its root port (a port suspends when all below it
-do): runtime_status "suspended", the state in which reading config would wake the device. The first
-GPU stays awake, so a small host has one suspended device (the audio function), not three.
+Every function has power/control and power/runtime_status, and every GPU boot_vga (0: the console
+is a BMC's, not in the tree), as real sysfs does. Most functions are active; an idle HDMI audio
+function is runtime-suspended (snd_hda_intel suspends an idle controller), and every second GPU is
+in D3cold with its audio function and its root port (a port suspends when all below it do):
+runtime_status "suspended", the state in which reading config would wake the device. The first GPU
+stays awake, so a small host has one suspended device (the audio function), not three.
 """
 import os
 import struct
@@ -88,6 +89,8 @@ class Tree:
         w(os.path.join(d, "resource"), "0x0000000000000000 0x0000000000000000 0x0000000000000000\n" * 13)
         w(os.path.join(d, "modalias"), "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n" % (
             vendor, device, vendor, device ^ 0x10, cls >> 16, (cls >> 8) & 0xff, cls & 0xff))
+        if cls >> 8 == 0x0300:  # the kernel gives every VGA-class function boot_vga; the console is elsewhere (a BMC)
+            w(os.path.join(d, "boot_vga"), "0\n")
         os.mkdir(os.path.join(d, "power"))
         w(os.path.join(d, "power/control"), "auto\n" if suspended else "on\n")
         w(os.path.join(d, "power/runtime_status"), "suspended\n" if suspended else "active\n")
