@@ -1,14 +1,16 @@
 /*
- * The system-call floor of a listing, for comparison with ScanBench.deviceScan: the file system
- * calls DeviceScanner.scanDevices(false) makes, in the same order and under the same conditions,
- * with no parsing beyond the few decisions the scan takes from what it read, on THREADS threads.
+ * The system-call floor of a listing, for comparison with the in-process scan (ScanBench.deviceScan,
+ * ScanVsFloor): the file system calls DeviceScanner.scanDevices(false) makes, in the same order and
+ * under the same conditions, with no parsing beyond the few decisions the scan takes from what it
+ * read, on THREADS threads. `strace -f` of both lists the same calls on the tree (bench/README.md).
  *
  *   gcc -O2 -pthread -o bench/out/floor bench/floor.c
  *   bench/out/floor TREE/bus/pci/devices [THREADS] [openat|path] [PASSES]
  *
  * Per pass: the listing of bus/pci/devices, then per function
+ *   the device's directory opened;
  *   readlink driver, readlink iommu_group (by path: Java has no readlinkat);
- *   the device's directory opened; class (open, read, close);
+ *   class (open, read, close);
  *   readlink physfn, unless the class is a bridge's (0604, 0607);
  *   unless it is a VF (physfn found): power/runtime_status, and unless that says suspended or
  *   suspending, one byte of config at 0x0e (open, pread, close);
@@ -16,8 +18,9 @@
  *   numa_node, vendor, device, subsystem_vendor, subsystem_device, revision;
  *   boot_vga for a VGA controller (class 0300); the directory closed;
  * and once per driver seen, the drivers/X/module readlink and the module/M/initstate lookup.
+ * The functions are shared out 16 at a time to whichever thread is free, as the scan does.
  *
- * Not made: what the JDK adds to a directory handle (dup, fstat, two fcntl, a second close: five
+ * Not made: what the JDK adds to each directory handle (dup, fstat, two fcntl, a second close: five
  * calls per function in `strace`); those are Java's overhead, which the floor is there to measure.
  *
  * openat (default): files opened relative to an open handle on the device's directory, as
@@ -27,6 +30,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,12 +124,12 @@ static void module_of(const char *target) {
 static void scan_one(const char *name) {
     char buf[4096], cls[64];
     struct dev d = {-1, name};
-    if (link_of(name, "driver", buf, sizeof buf) > 0) module_of(buf);
-    link_of(name, "iommu_group", buf, sizeof buf);
     if (relative) {
         snprintf(buf, sizeof buf, "%s/%s", base, name);
         d.dfd = open(buf, O_RDONLY);
     }
+    if (link_of(name, "driver", buf, sizeof buf) > 0) module_of(buf);
+    link_of(name, "iommu_group", buf, sizeof buf);
     int n = slurp(&d, "class", cls, sizeof cls - 1);
     cls[n < 0 ? 0 : n] = 0;
     int bridge = strncmp(cls, "0x0604", 6) == 0 || strncmp(cls, "0x0607", 6) == 0;
@@ -147,9 +151,13 @@ static void scan_one(const char *name) {
     if (d.dfd >= 0) close(d.dfd);
 }
 
+static atomic_int next;
+
+/* 16 functions at a time to whichever thread is free, as DeviceScanner.onAllCores. */
 static void *work(void *arg) {
-    long t = (long) arg;
-    for (int i = (int) t; i < count; i += threads) scan_one(names[i]);
+    (void) arg;
+    for (int start; (start = atomic_fetch_add(&next, 16)) < count;)
+        for (int i = start; i < start + 16 && i < count; i++) scan_one(names[i]);
     return NULL;
 }
 
@@ -197,6 +205,7 @@ int main(int argc, char **argv) {
         struct timespec a, b;
         clock_gettime(CLOCK_MONOTONIC, &a);
         ndrivers = 0;
+        atomic_store(&next, 0);
         list_devices();
         pthread_t th[64];
         for (long t = 0; t < threads; t++) pthread_create(&th[t], NULL, work, (void *) t);
