@@ -5,7 +5,7 @@
  * read, on THREADS threads. `strace -f` of both lists the same calls on the tree (bench/README.md).
  *
  *   gcc -O2 -pthread -o bench/out/floor bench/floor.c
- *   bench/out/floor TREE/bus/pci/devices [THREADS] [openat|path] [PASSES]
+ *   bench/out/floor TREE/bus/pci/devices [THREADS] [openat|path] [PASSES] [exact|minimal]
  *
  * Per pass: the listing of bus/pci/devices, then per function
  *   the device's directory opened;
@@ -20,11 +20,13 @@
  * and once per driver seen, the drivers/X/module readlink and the module/M/initstate lookup.
  * The functions are shared out 16 at a time to whichever thread is free, as the scan does.
  *
- * Not made: what the JDK adds to each directory handle (dup, fstat, two fcntl, a second close: five
- * calls per function in `strace`); those are Java's overhead, which the floor is there to measure.
+ * exact (default): the directory handle as the JDK makes it for Sysfs.Dir (SecureDirectoryStream):
+ * open, dup, fdopendir (fstat and two fcntl in glibc), closedir and close, so that `strace` of the
+ * scan and of this list the same calls on the tree; minimal: open and close only, without the five
+ * calls per function that only Java's API makes.
  *
- * openat (default): files opened relative to an open handle on the device's directory, as
- * Sysfs.Dir does; path: every file by its full path. Prints one line per timed pass (default 5).
+ * openat (default): files opened relative to the handle on the device's directory, as Sysfs.Dir
+ * does; path: every file by its full path. Prints one line per timed pass (default 5).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -40,7 +42,7 @@
 
 static const char *ATTRS[] = {"numa_node", "vendor", "device", "subsystem_vendor", "subsystem_device", "revision"};
 static char **names;
-static int count, threads, relative;
+static int count, threads, relative, exact;
 static const char *base; /* TREE/bus/pci/devices */
 static char sysroot[4096]; /* TREE */
 
@@ -124,9 +126,15 @@ static void module_of(const char *target) {
 static void scan_one(const char *name) {
     char buf[4096], cls[64];
     struct dev d = {-1, name};
+    DIR *dp = NULL;
+    int dup_fd = -1;
     if (relative) {
         snprintf(buf, sizeof buf, "%s/%s", base, name);
         d.dfd = open(buf, O_RDONLY);
+        if (exact && d.dfd >= 0) { /* UnixFileSystemProvider.newDirectoryStream: dup, then fdopendir */
+            dup_fd = dup(d.dfd);
+            dp = fdopendir(d.dfd);
+        }
     }
     if (link_of(name, "driver", buf, sizeof buf) > 0) module_of(buf);
     link_of(name, "iommu_group", buf, sizeof buf);
@@ -148,7 +156,12 @@ static void scan_one(const char *name) {
     if (!vf && (header == -1 || header == 0)) slurp(&d, "sriov_numvfs", buf, sizeof buf);
     for (int k = 0; k < 6; k++) slurp(&d, ATTRS[k], buf, sizeof buf);
     if (strncmp(cls, "0x0300", 6) == 0) slurp(&d, "boot_vga", buf, sizeof buf);
-    if (d.dfd >= 0) close(d.dfd);
+    if (dp) { /* UnixDirectoryStream.close: closedir, then the dup closed */
+        closedir(dp);
+        close(dup_fd);
+    } else if (d.dfd >= 0) {
+        close(d.dfd);
+    }
 }
 
 static atomic_int next;
@@ -179,13 +192,14 @@ static void list_devices(void) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s TREE/bus/pci/devices [THREADS] [openat|path] [PASSES]\n", argv[0]);
+        fprintf(stderr, "usage: %s TREE/bus/pci/devices [THREADS] [openat|path] [PASSES] [exact|minimal]\n", argv[0]);
         return 2;
     }
     base = argv[1];
     threads = argc > 2 ? atoi(argv[2]) : 2;
     relative = argc > 3 ? strcmp(argv[3], "path") != 0 : 1;
     int passes = argc > 4 ? atoi(argv[4]) : 5;
+    exact = argc > 5 ? strcmp(argv[5], "minimal") != 0 : 1;
     if (threads < 1 || threads > 64 || passes < 1) {
         fprintf(stderr, "%s: THREADS must be 1-64 and PASSES at least 1\n", argv[0]);
         return 2;
@@ -211,8 +225,8 @@ int main(int argc, char **argv) {
         for (long t = 0; t < threads; t++) pthread_create(&th[t], NULL, work, (void *) t);
         for (int t = 0; t < threads; t++) pthread_join(th[t], NULL);
         clock_gettime(CLOCK_MONOTONIC, &b);
-        printf("%d functions, %d threads, %s: %.1f ms\n", count, threads, relative ? "openat" : "path",
-               (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6);
+        printf("%d functions, %d threads, %s, %s: %.1f ms\n", count, threads, relative ? "openat" : "path",
+               exact ? "exact" : "minimal", (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6);
         fflush(stdout);
     }
     return 0;
