@@ -2,7 +2,7 @@ package org.pcipass.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -38,16 +38,68 @@ final class Json {
         try {
             JsonGenerator g = FACTORY.createGenerator(out);
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-            DefaultPrettyPrinter pp = new DefaultPrettyPrinter()
-                    .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-                    .withArrayIndenter(new DefaultIndenter("  ", "\n"));
-            g.setPrettyPrinter(pp);
+            g.setPrettyPrinter(new Pretty());
             body.write(new Json(g));
             g.flush();
             out.write('\n');
             out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * What {@code new DefaultIndenter("  ", "\n")} writes — a newline and two spaces a level — from
+     * bytes encoded once: a listing writes it some 100,000 times, and DefaultIndenter encodes its
+     * characters again each time (two raw writes a line).
+     */
+    private static final class Indent implements DefaultPrettyPrinter.Indenter {
+        static final Indent INSTANCE = new Indent();
+        private static final int CACHED = 16;
+        private static final SerializedString[] LINES = new SerializedString[CACHED];
+
+        static {
+            for (int level = 0; level < CACHED; level++) {
+                LINES[level] = new SerializedString("\n" + "  ".repeat(level));
+            }
+        }
+
+        @Override
+        public void writeIndentation(JsonGenerator g, int level) throws IOException {
+            g.writeRaw(level < CACHED ? LINES[level] : new SerializedString("\n" + "  ".repeat(level)));
+        }
+
+        @Override
+        public boolean isInline() {
+            return false;
+        }
+    }
+
+    /**
+     * DefaultPrettyPrinter with objects and arrays indented by {@link Indent} and its {@code " : "}
+     * between a field's name and value encoded once: the output of {@code new DefaultPrettyPrinter()}
+     * with {@code new DefaultIndenter("  ", "\n")} for both, byte for byte.
+     */
+    private static final class Pretty extends DefaultPrettyPrinter {
+        private static final SerializedString NAME_VALUE = new SerializedString(" : ");
+
+        Pretty() {
+            _objectIndenter = Indent.INSTANCE;
+            _arrayIndenter = Indent.INSTANCE;
+        }
+
+        private Pretty(Pretty base) {
+            super(base);
+        }
+
+        @Override
+        public Pretty createInstance() {
+            return new Pretty(this);
+        }
+
+        @Override
+        public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(NAME_VALUE);
         }
     }
 
@@ -65,12 +117,12 @@ final class Json {
         g.writeStartObject();
         g.writeStringField("address", d.address().toString());
         g.writeStringField("nodedevName", d.address().nodedevName());
-        hex4("vendorId", d.vendorId());
-        hex4("deviceId", d.deviceId());
-        hex4("subsystemVendorId", d.subsystemVendorId());
-        hex4("subsystemDeviceId", d.subsystemDeviceId());
-        string("classCode", hex(d.classCode(), 6));
-        string("revision", hex(d.revision(), 2));
+        hex("vendorId", d.vendorId(), 4);
+        hex("deviceId", d.deviceId(), 4);
+        hex("subsystemVendorId", d.subsystemVendorId(), 4);
+        hex("subsystemDeviceId", d.subsystemDeviceId(), 4);
+        hex("classCode", d.classCode(), 6);
+        hex("revision", d.revision(), 2);
         string("vendorName", host.vendorName(d));
         string("deviceName", host.deviceName(d));
         string("className", host.className(d));
@@ -202,23 +254,43 @@ final class Json {
         g.writeEndObject();
     }
 
-    private void hex4(String field, Integer v) throws IOException {
-        string(field, hex(v, 4));
+    /**
+     * A hex field written from a char array, not a String: six per device, and a String made only to
+     * be copied back into Jackson's char buffer costs a listing of thousands of devices milliseconds.
+     */
+    private void hex(String field, Integer v, int digits) throws IOException {
+        if (v == null) {
+            g.writeNullField(field);
+            return;
+        }
+        int n = hexDigits(v, digits);
+        hexInto(hexBuffer, v, n);
+        g.writeFieldName(field);
+        g.writeString(hexBuffer, 0, n);
     }
+
+    private final char[] hexBuffer = new char[8];
 
     /** Lower-case hex, zero-padded to {@code digits}; String.format is slow at thousands of devices. */
     static String hex(Integer v, int digits) {
         if (v == null) {
             return null;
         }
-        int n = Math.max(digits, 8 - Integer.numberOfLeadingZeros(v | 1) / 4);
-        char[] out = new char[n];
+        char[] out = new char[hexDigits(v, digits)];
+        hexInto(out, v, out.length);
+        return new String(out);
+    }
+
+    private static int hexDigits(int v, int digits) {
+        return Math.max(digits, 8 - Integer.numberOfLeadingZeros(v | 1) / 4);
+    }
+
+    private static void hexInto(char[] out, int v, int n) {
         int x = v;
         for (int k = n - 1; k >= 0; k--) {
             out[k] = Character.forDigit(x & 0xf, 16);
             x >>>= 4;
         }
-        return new String(out);
     }
 
     private void string(String field, String v) throws IOException {

@@ -39,7 +39,7 @@ public final class HostSnapshot {
 
     private HostSnapshot(HostPaths paths, Sysfs sys, Sysfs root, TreeMap<PciAddress, PciDevice> devices,
             TreeMap<Integer, IommuGroup> groups, Map<PciAddress, List<Usage>> usage, List<String> unplacedNetworkMounts,
-            Hypervisor hypervisor, PciIds ids) {
+            Hypervisor hypervisor, Map<PciAddress, Owners.Owner> owners, PciIds ids) {
         this.paths = paths;
         this.sys = sys;
         this.root = root;
@@ -49,7 +49,7 @@ public final class HostSnapshot {
         this.unplacedNetworkMounts = List.copyOf(unplacedNetworkMounts);
         this.hypervisor = hypervisor;
         this.ids = ids;
-        this.owners = Owners.read(paths.stateDir()); // one small file: list never opens the store
+        this.owners = owners;
         this.assessments = new Assessor(this).assessAll();
     }
 
@@ -83,7 +83,9 @@ public final class HostSnapshot {
         UsageScanner usageScanner = new UsageScanner(sys, root);
         Map<PciAddress, List<Usage>> usage = usageScanner.scan();
         Hypervisor hv = Hypervisor.detect(sys, root);
-        return new HostSnapshot(paths, sys, root, devices, groups, usage, usageScanner.unplaced(), hv, join(ids));
+        // one small file, read while pci.ids may still be loading (a small host waits for it): list never opens the store
+        Map<PciAddress, Owners.Owner> owners = Owners.read(paths.stateDir());
+        return new HostSnapshot(paths, sys, root, devices, groups, usage, usageScanner.unplaced(), hv, owners, join(ids));
     }
 
     private static PciIds join(CompletableFuture<PciIds> ids) {

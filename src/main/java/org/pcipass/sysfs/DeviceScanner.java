@@ -1,7 +1,6 @@
 package org.pcipass.sysfs;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -25,6 +24,8 @@ public final class DeviceScanner {
     private static final int ENDPOINT = 0;
     private static final int PCI_BRIDGE = 1;
     private static final int CARDBUS_BRIDGE = 2;
+    /** Devices a scan thread takes at a time: small enough to end together, large enough to share one counter. */
+    private static final int CHUNK = 16;
 
     private final Sysfs sys;
     private final Map<String, String> moduleOfDriver = new ConcurrentHashMap<>();
@@ -41,27 +42,58 @@ public final class DeviceScanner {
      */
     public TreeMap<PciAddress, PciDevice> scanDevices(boolean details) {
         String[] names = sys.list(DEVICES);
-        List<PciDevice> found = Arrays.stream(names).parallel()
-                .map(n -> {
-                    PciAddress a = PciAddress.ofSysfsName(n);
-                    return a == null ? null : scanOne(a, n, details, false);
-                })
-                .filter(java.util.Objects::nonNull)
-                .toList();
+        PciDevice[] found = new PciDevice[names.length];
+        onAllCores(names.length, i -> {
+            PciAddress a = PciAddress.ofSysfsName(names[i]);
+            if (a != null) {
+                try (Sysfs.Dir d = sys.dir(DEVICES + names[i])) {
+                    found[i] = scanOne(a, names[i], d, details, false);
+                }
+            }
+        });
         TreeMap<PciAddress, PciDevice> byAddress = new TreeMap<>();
         Map<PciAddress, List<PciAddress>> vfsOf = new java.util.HashMap<>();
         for (PciDevice d : found) {
+            if (d == null) {
+                continue;
+            }
             byAddress.put(d.address(), d);
             if (d.physfn() != null) {
                 vfsOf.computeIfAbsent(d.physfn(), k -> new ArrayList<>()).add(d.address());
             }
         }
         for (PciDevice d : found) {
-            if (d.enabledVfs() > 0) {
+            if (d != null && d.enabledVfs() > 0) {
                 byAddress.put(d.address(), d.withVirtfns(virtfns(d, vfsOf.get(d.address()))));
             }
         }
         return byAddress;
+    }
+
+    /**
+     * Runs {@code work} for 0..n-1 on this thread and the common pool's, each taking the next few
+     * indexes as it gets free. A parallel stream splits the array into a few large fixed parts
+     * instead (a quarter of it each on two cores), and devices cost unevenly (a VF reads seven
+     * files, a PF or a bridge up to ten): one thread was left finishing its part alone.
+     */
+    private static void onAllCores(int n, java.util.function.IntConsumer work) {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Runnable worker = () -> {
+            for (int start; (start = next.getAndAdd(CHUNK)) < n; ) {
+                for (int i = start, end = Math.min(n, start + CHUNK); i < end; i++) {
+                    work.accept(i);
+                }
+            }
+        };
+        int helpers = n <= CHUNK ? 0 : java.util.concurrent.ForkJoinPool.getCommonPoolParallelism();
+        java.util.concurrent.ForkJoinTask<?>[] tasks = new java.util.concurrent.ForkJoinTask<?>[helpers];
+        for (int h = 0; h < helpers; h++) {
+            tasks[h] = java.util.concurrent.ForkJoinPool.commonPool().submit(worker);
+        }
+        worker.run();
+        for (java.util.concurrent.ForkJoinTask<?> t : tasks) {
+            t.join(); // a helper that never started runs here and finds nothing left
+        }
     }
 
     /**
@@ -127,52 +159,53 @@ public final class DeviceScanner {
 
     /** Re-reads one device with every detail. */
     public PciDevice scanDevice(PciAddress address) {
-        return scanOne(address, address.toString(), true, true);
+        String name = address.toString();
+        try (Sysfs.Dir d = sys.dir(DEVICES + name)) {
+            return scanOne(address, name, d, true, true);
+        }
     }
 
     /*
      * No directory listing: listing a device directory costs more than the few failed opens and
      * readlinks of the attributes a device may lack (driver, iommu_group, physfn, sriov_numvfs).
-     * Attribute files are opened relative to the device's directory, held open (openat): the path to
-     * it is walked once per device instead of once per file (links — driver, physfn, iommu_group,
-     * virtfnN — are still read by path: Java has no readlinkat).
+     * Attribute files are opened relative to the device's directory {@code d}, held open (openat): the
+     * path to it is walked once per device instead of once per file (links — driver, physfn,
+     * iommu_group, virtfnN — are still read by path: Java has no readlinkat).
      */
-    PciDevice scanOne(PciAddress address, String name, boolean details, boolean withVirtfns) {
+    PciDevice scanOne(PciAddress address, String name, Sysfs.Dir d, boolean details, boolean withVirtfns) {
         String dir = DEVICES + name + "/";
-        String driver = sys.linkName(dir + "driver");
-        Integer group = parseIntOrNull(sys.linkName(dir + "iommu_group"));
-        try (Sysfs.Dir d = sys.dir(dir)) {
-            Integer cls = d.readHex("class");
-            // a bridge is never an SR-IOV VF: no failed readlink (and exception) for each bridge
-            PciAddress physfn = headerTypeOfClass(cls) != null ? null : addressOrNull(sys.linkName(dir + "physfn"));
-            // a VF's configuration header is type 0 (PCIe SR-IOV): neither config nor power/runtime_status to read
-            Integer headerType = physfn != null ? Integer.valueOf(ENDPOINT) : headerType(d, cls);
-            // only an endpoint that is no VF can be an SR-IOV PF: skip thousands of failed opens on VFs and bridges
-            Integer numVfs = physfn == null && (headerType == null || headerType == 0) ? d.readInt("sriov_numvfs") : null;
-            // a listing fills the VFs in afterwards (scanDevices), from the VFs' physfn links
-            List<PciAddress> virtfns = withVirtfns ? readVirtfns(dir, numVfs) : List.of();
-            Integer numa = d.readInt("numa_node");
-            return new PciDevice(
-                    address,
-                    details ? sysfsPath(name) : null,
-                    d.readHex("vendor"),
-                    d.readHex("device"),
-                    d.readHex("subsystem_vendor"),
-                    d.readHex("subsystem_device"),
-                    cls,
-                    d.readHex("revision"),
-                    headerType,
-                    driver,
-                    driver == null ? null : emptyToNull(moduleOfDriver.computeIfAbsent(driver, this::moduleOf)),
-                    group,
-                    numa == null || numa < 0 ? null : numa,
-                    physfn,
-                    virtfns,
-                    numVfs == null ? null : new PciDevice.Sriov(details ? d.readInt("sriov_totalvfs") : null, numVfs),
-                    details ? resetMethods(d.read("reset_method")) : null,
-                    details ? link(d) : null,
-                    cls != null && cls >>> 8 == 0x0300 && "1".equals(d.read("boot_vga")));
-        }
+        String driver = d.linkName("driver");
+        Integer group = parseIntOrNull(d.linkName("iommu_group"));
+        Integer cls = d.readHex("class");
+        // a bridge is never an SR-IOV VF: no failed readlink (and exception) for each bridge
+        PciAddress physfn = headerTypeOfClass(cls) != null ? null : addressOrNull(d.linkName("physfn"));
+        // a VF's configuration header is type 0 (PCIe SR-IOV): neither config nor power/runtime_status to read
+        Integer headerType = physfn != null ? Integer.valueOf(ENDPOINT) : headerType(d, cls);
+        // only an endpoint that is no VF can be an SR-IOV PF: skip thousands of failed opens on VFs and bridges
+        Integer numVfs = physfn == null && (headerType == null || headerType == 0) ? d.readInt("sriov_numvfs") : null;
+        // a listing fills the VFs in afterwards (scanDevices), from the VFs' physfn links
+        List<PciAddress> virtfns = withVirtfns ? readVirtfns(dir, numVfs) : List.of();
+        Integer numa = d.readInt("numa_node");
+        return new PciDevice(
+                address,
+                details ? sysfsPath(name) : null,
+                d.readHex("vendor"),
+                d.readHex("device"),
+                d.readHex("subsystem_vendor"),
+                d.readHex("subsystem_device"),
+                cls,
+                d.readHex("revision"),
+                headerType,
+                driver,
+                driver == null ? null : emptyToNull(moduleOfDriver.computeIfAbsent(driver, this::moduleOf)),
+                group,
+                numa == null || numa < 0 ? null : numa,
+                physfn,
+                virtfns,
+                numVfs == null ? null : new PciDevice.Sriov(details ? d.readInt("sriov_totalvfs") : null, numVfs),
+                details ? resetMethods(d.read("reset_method")) : null,
+                details ? link(d) : null,
+                cls != null && cls >>> 8 == 0x0300 && "1".equals(d.read("boot_vga")));
     }
 
     private String sysfsPath(String name) {

@@ -79,16 +79,40 @@ public final class Sysfs {
      */
     public Dir dir(String rel) {
         String base = rel.endsWith("/") ? rel : rel + "/";
+        Path dir;
         try {
-            java.nio.file.DirectoryStream<Path> stream = Files.newDirectoryStream(Paths.get(path(base)));
+            dir = Paths.get(path(base));
+        } catch (RuntimeException e) {
+            return new Dir(base, null, null); // not a path: every read answers null
+        }
+        try {
+            java.nio.file.DirectoryStream<Path> stream = Files.newDirectoryStream(dir);
             if (stream instanceof SecureDirectoryStream<Path> sds) {
-                return new Dir(base, sds);
+                return new Dir(base, dir, sds);
             }
             stream.close(); // a platform without openat: path-based reads
         } catch (IOException | RuntimeException e) {
             // not a directory, or gone: every read then answers null, as path-based reads would
         }
-        return new Dir(base, null);
+        return new Dir(base, dir, null);
+    }
+
+    /**
+     * Attribute names as paths, parsed once: a listing opens tens of thousands of files by a dozen
+     * names, and parsing and encoding a name again for each open costs more than the lookup.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Path> NAMES =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static Path name(String name) {
+        Path p = NAMES.get(name);
+        if (p == null) {
+            p = Paths.get(name);
+            if (NAMES.size() < 64) { // the scanner's fixed names; anything else is parsed each time
+                NAMES.putIfAbsent(name, p);
+            }
+        }
+        return p;
     }
 
     /** An open directory of attribute files; see {@link Sysfs#dir}. */
@@ -97,11 +121,29 @@ public final class Sysfs {
         private static final ThreadLocal<ByteBuffer> DIRECT = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(4096));
 
         private final String base;
+        private final Path dir;
         private final SecureDirectoryStream<Path> handle;
 
-        private Dir(String base, SecureDirectoryStream<Path> handle) {
+        private Dir(String base, Path dir, SecureDirectoryStream<Path> handle) {
             this.base = base;
+            this.dir = dir;
             this.handle = handle;
+        }
+
+        /**
+         * The last path component of the link {@code name}'s target, or null, as {@link Sysfs#linkName}:
+         * read by path (Java has no readlinkat), the path built from this directory's without
+         * parsing it again.
+         */
+        public String linkName(String name) {
+            if (dir == null) {
+                return null;
+            }
+            try {
+                return lastComponent(Files.readSymbolicLink(dir.resolve(name(name))).toString());
+            } catch (IOException | UnsupportedOperationException e) {
+                return null;
+            }
         }
 
         /** The file's text without its trailing newline, or null. */
@@ -148,7 +190,7 @@ public final class Sysfs {
             }
             ByteBuffer bb = DIRECT.get();
             bb.clear().limit(1);
-            try (SeekableByteChannel ch = handle.newByteChannel(Paths.get(name), READ)) {
+            try (SeekableByteChannel ch = handle.newByteChannel(name(name), READ)) {
                 int n = ch instanceof java.nio.channels.FileChannel fc ? fc.read(bb, offset) : ch.position(offset).read(bb);
                 return n == 1 ? bb.get(0) & 0xff : -1;
             } catch (IOException | RuntimeException e) {
@@ -163,7 +205,7 @@ public final class Sysfs {
             ByteBuffer bb = DIRECT.get();
             bb.clear().limit(Math.min(buf.length, bb.capacity()));
             // one read, as in Sysfs.readInto
-            try (SeekableByteChannel ch = handle.newByteChannel(Paths.get(name), READ)) {
+            try (SeekableByteChannel ch = handle.newByteChannel(name(name), READ)) {
                 int n = Math.max(ch.read(bb), 0);
                 bb.flip().get(buf, 0, n);
                 return n;
@@ -280,7 +322,10 @@ public final class Sysfs {
 
     /** The last path component of a link's target ({@code driver} → {@code e1000e}), or null. */
     public String linkName(String rel) {
-        String target = readlink(rel);
+        return lastComponent(readlink(rel));
+    }
+
+    private static String lastComponent(String target) {
         if (target == null) {
             return null;
         }

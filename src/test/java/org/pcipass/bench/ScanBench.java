@@ -38,13 +38,15 @@ import org.pcipass.sysfs.Sysfs;
  * <p>The tree is generated in {@link #setUp} by {@code python3 bench/gen-tree.py} (found from the
  * working directory, or named with {@code -Dpcipass.bench.gen=FILE}) into a temporary directory
  * that {@link #tearDown} removes; {@code -Dpcipass.bench.sysfs=DIR} uses an existing tree instead
- * (then {@code n} is only a label; {@code bench/jmh.sh} generates one tree and passes it so). Pass
- * these with {@code -jvmArgsAppend} so that the forked JVM sees them.
+ * (then {@code n} is only a label; {@code bench/jmh.sh} generates one tree and passes it so). The
+ * state dir is made in {@link #setUp} too, in a temporary directory: the store holding
+ * {@code assigned} assignments and the owners file ({@link BenchState}); {@code -Dpcipass.bench.state=DIR}
+ * uses an existing one. Pass these with {@code -jvmArgsAppend} so that the forked JVM sees them.
  *
  * <ul>
  *   <li>{@code deviceScan}: {@code DeviceScanner.scanDevices(false)}, the sysfs reads of a listing;
  *   <li>{@code snapshot}: {@code HostSnapshot.scan} with pci.ids already loaded: devices, groups,
- *       usage, hypervisor and every verdict;
+ *       usage, hypervisor, the owners file and every verdict;
  *   <li>{@code snapshotLoadingIds}: the same plus finding and loading pci.ids, as each CLI run does.
  * </ul>
  */
@@ -59,7 +61,12 @@ public class ScanBench {
     @Param("4096")
     public int n;
 
+    /** Assignments in the store of the state dir made for the run. */
+    @Param("100")
+    public int assigned;
+
     private Path generated;
+    private Path madeState;
     private Path sysfs;
     private HostPaths paths;
     private PciIds ids;
@@ -85,8 +92,7 @@ public class ScanBench {
         // gen-tree.py writes a config root beside sys/ (root/proc/self/mountinfo); else the real one.
         Path root = sysfs.resolveSibling("root");
         Path configRoot = Files.isRegularFile(root.resolve("proc/self/mountinfo")) ? root : Path.of("/");
-        Path state = Path.of(System.getProperty("java.io.tmpdir"), "pcipass-scanbench-state"); // never written
-        paths = new HostPaths(sysfs, configRoot, state, null);
+        paths = new HostPaths(sysfs, configRoot, state(), null);
         ids = loadIds();
 
         // Fail in set-up, not with a misleading score, when the scan does not see the tree.
@@ -100,14 +106,33 @@ public class ScanBench {
         }
         System.err.println("ScanBench: " + found + " PCI functions under " + sysfs
                 + (found == n ? "" : " (the tree decides: parameter n=" + n + " is only a label)"));
+        HostSnapshot once = HostSnapshot.scan(paths, () -> ids);
+        long owned = once.devices().keySet().stream().filter(a -> once.owner(a) != null).count();
+        System.err.println("ScanBench: state dir " + paths.stateDir() + ", " + owned + " listed functions have an owner");
+    }
+
+    /** The state dir given, else one made in a temporary directory with {@code assigned} assignments. */
+    private Path state() throws IOException {
+        String given = System.getProperty("pcipass.bench.state");
+        if (given != null && !given.isBlank()) {
+            return Path.of(given).toAbsolutePath();
+        }
+        madeState = Files.createTempDirectory("pcipass-scanbench-state");
+        System.err.println(BenchState.make(madeState, sysfs, assigned));
+        return madeState;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
-        if (generated == null) {
+        delete(madeState);
+        delete(generated);
+    }
+
+    private static void delete(Path dir) throws IOException {
+        if (dir == null) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(generated)) {
+        try (Stream<Path> walk = Files.walk(dir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {
                     Files.delete(p);
