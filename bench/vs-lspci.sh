@@ -165,7 +165,10 @@ print("pcipass vs lspci: N=%s PCI functions, %d CPUs, %d warm-up + %d timed runs
 for k in cmds:
     print("  %-52s median %8.1f ms  (min %.1f, max %.1f)" % (labels[k], med[k], min(times[k]), max(times[k])))
 ratio = med["pcipass"] / med["lspci"]
-print("  ratio pcipass/lspci: %.2f  (target <= 1.00: %s)" % (ratio, "met" if ratio <= 1.0 else "NOT met"))
+if int(n) >= 4096:
+    print("  ratio pcipass/lspci: %.2f  (target <= 1.00: %s)" % (ratio, "met" if ratio <= 1.0 else "NOT met"))
+else:  # a small host's target is the earlier commit's time (BEFORE_JAR), not lspci's
+    print("  ratio pcipass/lspci: %.2f  (the 1.00 target is for 4,096 functions)" % ratio)
 if "before" in med:
     print("  ratio jar/lspci: %.2f   jar/before: %.3f  (this checkout's jar against BEFORE_JAR, same flags; "
           "<= 1 is no slower)" % (med["jar"] / med["lspci"], med["jar"] / med["before"]))
