@@ -90,7 +90,7 @@ final class DetachCommand implements Command {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new PcipassException.BadInput("--timeout '" + GuestCli.printable(s) + "' is not a number of seconds"
+        throw new PcipassException.BadInput("--timeout '" + org.pcipass.guest.GuestName.printable(s) + "' is not a number of seconds"
                 + " from 0 to 3600; give one such as 30");
     }
 }

@@ -18,6 +18,7 @@ import org.pcipass.guest.GuestBackend;
 import org.pcipass.guest.GuestBackends;
 import org.pcipass.guest.GuestName;
 import org.pcipass.guest.Hostdev;
+import org.pcipass.guest.LibvirtUri;
 import org.pcipass.guest.Mode;
 import org.pcipass.host.HostPaths;
 import org.pcipass.host.Hypervisor;
@@ -36,7 +37,6 @@ final class GuestCli {
     static final CommandSpec.Opt LIVE = CommandSpec.flag("--live", "the running guest only");
     static final CommandSpec.Opt CONFIG = CommandSpec.flag("--config", "the guest's persistent definition only"
             + " (both --live and --config: both)");
-    static final int MAX_URI = 1024;
 
     private GuestCli() {}
 
@@ -79,7 +79,8 @@ final class GuestCli {
         String via = args.value("--via");
         String connect = uri(args.value("--connect"));
         if (via != null && !via.equals(GuestBackends.LIBVIRT) && !via.equals(GuestBackends.XL)) {
-            throw new PcipassException.BadInput("--via '" + printable(via) + "' is not a backend; give libvirt or xl");
+            throw new PcipassException.BadInput("--via '" + GuestName.printable(via)
+                    + "' is not a backend; give libvirt or xl");
         }
         if (GuestBackends.XL.equals(via) && connect != null) {
             throw new PcipassException.BadInput("--connect names a libvirt URI, but --via xl was given; leave one out");
@@ -100,24 +101,9 @@ final class GuestCli {
         return Hypervisor.detect(new Sysfs(paths.sysfs()), new Sysfs(paths.configRoot())) == Hypervisor.XEN_DOM0;
     }
 
-    /** A libvirt URI, checked: one line of printable characters, at most 1024 of them. Null stays null. */
+    /** A libvirt URI, checked ({@link LibvirtUri#check}) before anything is loaded; null stays null. */
     static String uri(String uri) {
-        if (uri == null) {
-            return null;
-        }
-        if (uri.isEmpty() || uri.length() > MAX_URI || uri.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw new PcipassException.BadInput("--connect '" + printable(uri) + "' is not a connection URI (it must"
-                    + " be one line of at most " + MAX_URI + " printable characters); give one such as qemu:///system"
-                    + " or xen:///system");
-        }
-        return uri;
-    }
-
-    static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        s.codePoints().limit(80).forEach(c -> b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", c)
-                : new String(Character.toChars(c))));
-        return s.length() > 80 ? b + "…" : b.toString();
+        return uri == null ? null : LibvirtUri.check(uri);
     }
 
     /** pcipass's assignments, from the store if there is one (read-only: nothing is created). */
@@ -197,7 +183,7 @@ final class GuestCli {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new PcipassException.BadInput(file + " line " + (line + 1) + ": " + key + " = '" + printable(value)
+        throw new PcipassException.BadInput(file + " line " + (line + 1) + ": " + key + " = '" + GuestName.printable(value)
                 + "' is not a positive whole number; write e.g. " + key + " = " + (key.equals("hotplug-limit") ? "512"
                 : "600"));
     }

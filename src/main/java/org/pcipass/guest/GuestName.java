@@ -51,20 +51,25 @@ public final class GuestName {
                 : c == '\'' ? "a quote (')" : "'" + c + "'";
     }
 
-    /** The name as it may be quoted in one line of an error: control characters escaped, cut at 80. */
-    static String printable(String name) {
-        if (name == null) {
+    /**
+     * A user's string as one line of an error may quote it (a guest name, a URI, an option's value):
+     * control characters escaped ({@code \x0a}; C1 ones as {@code \u0085}), cut at 80 with an ellipsis.
+     */
+    public static String printable(String s) {
+        if (s == null) {
             return "";
         }
         StringBuilder b = new StringBuilder();
-        for (int i = 0; i < name.length() && b.length() < 80; i++) {
-            char c = name.charAt(i);
-            if (c < 0x20 || c == 0x7f) {
+        for (int i = 0; i < s.length() && b.length() < 80; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80 && Character.isISOControl(c)) {
                 b.append(String.format("\\x%02x", (int) c));
+            } else if (Character.isISOControl(c)) {
+                b.append(String.format("\\u%04x", (int) c));
             } else {
                 b.append(c);
             }
         }
-        return name.length() > 80 ? b + "…" : b.toString();
+        return s.length() > 80 ? b + "…" : b.toString();
     }
 }

@@ -24,32 +24,16 @@ public final class LibvirtUri {
             throw new PcipassException.BadInput("the libvirt connection URI is empty; " + RULE);
         }
         if (uri.length() > MAX) {
-            throw new PcipassException.BadInput("libvirt connection URI '" + printable(uri) + "' is "
+            throw new PcipassException.BadInput("libvirt connection URI '" + GuestName.printable(uri) + "' is "
                     + uri.length() + " characters long; " + RULE);
         }
         for (int i = 0; i < uri.length(); i++) {
             char c = uri.charAt(i);
             if (Character.isISOControl(c)) {
-                throw new PcipassException.BadInput("libvirt connection URI '" + printable(uri)
+                throw new PcipassException.BadInput("libvirt connection URI '" + GuestName.printable(uri)
                         + "' holds " + String.format("the control character U+%04X", (int) c) + "; " + RULE);
             }
         }
         return uri;
-    }
-
-    /** The URI as it may be quoted in one line of an error: control characters escaped (a newline as \x0a), cut at 80. */
-    static String printable(String uri) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < uri.length() && b.length() < 80; i++) {
-            char c = uri.charAt(i);
-            if (c < 0x80 && Character.isISOControl(c)) {
-                b.append(String.format("\\x%02x", (int) c));
-            } else if (Character.isISOControl(c)) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return uri.length() > 80 ? b + "…" : b.toString();
     }
 }
