@@ -184,15 +184,16 @@ public final class Executor {
         }
     }
 
+    /** Records a plan with no steps (its registry or assignment changes only), as a finished plan is recorded. */
+    public void record(Plan plan) {
+        commit(plan, List.of());
+    }
+
     /** The guest steps of the plan being applied or recovered (open backends, hotplug events). */
     private GuestSteps guests;
 
     /** Records a finished plan: the registry, its assignment changes and the hotplugs, in one store commit. */
     private void commit(Plan plan, List<HotplugEvent> hotplugs) {
-        if (plan.assignments().isEmpty() && hotplugs.isEmpty()) {
-            HiddenRegistry.save(stateDir, plan.hiddenAfter());
-            return;
-        }
         try (Store store = Store.open(stateDir)) {
             store.commit(plan.hiddenAfter(), plan.assignments(), hotplugs);
         }

@@ -87,12 +87,9 @@ final class Mutation {
             Executor exec = recovered(ctx, paths);
             Plan plan = planning.apply(planner(ctx, args));
             if (plan.isEmpty()) {
-                if (!plan.assignments().isEmpty()) {
-                    try (org.pcipass.store.Store store = org.pcipass.store.Store.open(paths.stateDir())) {
-                        store.commit(plan.hiddenAfter(), plan.assignments(), List.of());
-                    }
-                } else if (!plan.hiddenAfter().equals(org.pcipass.store.HiddenRegistry.load(paths.stateDir()))) {
-                    org.pcipass.store.HiddenRegistry.save(paths.stateDir(), plan.hiddenAfter());
+                if (!plan.assignments().isEmpty()
+                        || !plan.hiddenAfter().equals(org.pcipass.store.HiddenRegistry.load(paths.stateDir()))) {
+                    exec.record(plan);
                 }
                 print(ctx.out(), plan, json, Executor.Outcome.completed(), false, sys);
                 return 0;
