@@ -1,8 +1,9 @@
 #!/bin/busybox sh
-# PID 1 of the real-kernel guest (busybox-static; realkernel/stage.sh puts it in the initramfs as
-# /init). Mounts the host's root read-only over virtio-9p, gives it its own proc, sysfs, devtmpfs and
-# tmpfs mounts and the guest kernel's module tree, mounts the writable results share, runs
-# realkernel/scenarios.sh there in a chroot, and powers the machine off whatever happens.
+# PID 1 of the real-kernel guest and of the Xen stage's dom0 (busybox-static; realkernel/common.sh puts
+# it in the initramfs as /init). Mounts the host's root read-only over virtio-9p, gives it its own
+# proc, sysfs, devtmpfs and tmpfs mounts and the guest kernel's module tree, mounts the writable
+# results share, runs realkernel/$SCRIPT (stage.env) there in a chroot, and powers the machine off
+# whatever happens.
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
@@ -58,8 +59,9 @@ phase=1
 for arg in $(cat /proc/cmdline); do
   case "$arg" in pcipass.phase=*) phase="${arg#pcipass.phase=}" ;; esac
 done
-echo "real-kernel guest: running scenarios, phase $phase"
-chroot "$root" /bin/bash "$REPO/realkernel/scenarios.sh" /tmp/results "$REPO" "$phase" "$JAVA" "$CYCLES" \
+echo "real-kernel guest: running $SCRIPT, phase $phase"
+cp /stage.env "$root/tmp/results/stage.env"
+chroot "$root" /bin/bash "$REPO/realkernel/$SCRIPT" /tmp/results "$REPO" "$phase" "$JAVA" "$CYCLES" \
   > "$root/tmp/results/scenarios.$phase.log" 2>&1
 echo "real-kernel guest: scenarios exited $?"
 off

@@ -7,62 +7,20 @@
 #
 # PHASE 1 (the first boot) runs every scenario and ends by persisting hides; PHASE 2 is the reboot
 # of the same machine that shows what the persisted configuration does.
-# RESULTS/facts holds KEY=VALUE lines; each command run through `run NAME` leaves NAME.out,
-# NAME.err and NAME.exit in RESULTS. RESULTS/done.PHASE marks a phase that reached its end.
+# What it writes down: realkernel/facts.sh. RESULTS/done.PHASE marks a phase that reached its end.
 set -u
 results="$1"
 repo="$2"
 phase="${3:-1}"
 java_bin="${4:-java}"     # the JDK that runs Maven on the host (realkernel/stage.sh)
 cycles="${5:-20}"         # scenario f's hide/unhide cycles (PCIPASS_REAL_KERNEL_CYCLES on the host)
-facts="$results/facts"
-[ "$phase" = 1 ] && : > "$facts"
 export PCIPASS_STATE_DIR=/run/pcipass
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 cd /tmp || exit 1
-devices=/sys/bus/pci/devices
-
-# pcipass as the host's JDK runs its jar, with the options of the ./pcipass wrapper (and, once made
-# below, a class-data archive: a JVM starts in seconds under TCG)
 jvm=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xms256m -Xmn160m)
-jar="$repo/target/pcipass.jar"
-pcipass() {
-  "$java_bin" "${jvm[@]}" -jar "$jar" "$@"
-}
-# the same in place of the calling (sub)shell, so that a background job's pid is the JVM's
-pcipass_exec() {
-  exec "$java_bin" "${jvm[@]}" -jar "$jar" "$@"
-}
-
-fact() { echo "$1=$2" >> "$facts"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# run NAME CMD...: CMD's stdout, stderr and exit code into RESULTS/NAME.{out,err,exit}
-run() {
-  local name="$1"
-  shift
-  local t0
-  t0=$(now_ms)
-  "$@" > "$results/$name.out" 2> "$results/$name.err"
-  local rc=$?
-  echo "$rc" > "$results/$name.exit"
-  echo "scenario step $name: exit $rc in $(( $(now_ms) - t0 )) ms"
-  return 0
-}
-
-driver_of() { local d; d="$(readlink "$devices/$1/driver" 2>/dev/null)" && basename "$d" || echo "-"; }
+. "$repo/realkernel/facts.sh"
+[ "$phase" = 1 ] && : > "$facts"
 group_of() { local g; g="$(readlink "$devices/$1/iommu_group")" && basename "$g"; }
-netifs_of() { ls "$devices/$1/net" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
-# the PCI function whose network interface has this MAC address
-by_mac() {
-  local a
-  for a in "$devices"/*/net/*/address "$devices"/*/virtio*/net/*/address; do
-    if [ "$(cat "$a")" = "$1" ]; then
-      echo "$a" | cut -d/ -f6
-      return
-    fi
-  done
-}
 # state of one device: its driver, and for vfio-pci its /dev/vfio group node
 record() {
   local key="$1" dev="$2"
@@ -161,13 +119,8 @@ for v in A S E1000 RTL MF0 MF1 VNET NVME TESTDEV ROOT9P BRIDGE; do
 done
 
 # A class-data archive of the classes a planning run loads (the wrapper's archive, made from a
-# listing, lacks the JSON tree model that plans and the journal use), made by a dry run that
-# changes nothing. Start-up only: no scenario depends on it.
-t0=$(now_ms)
-"$java_bin" "${jvm[@]}" -XX:ArchiveClassesAtExit=/tmp/pcipass.jsa -Xshare:auto -jar "$jar" \
-  hide "$A" --driver vfio-pci --dry-run --json > /dev/null 2> "$results/archive.err"
-fact archive.ms $(( $(now_ms) - t0 ))
-[ -f /tmp/pcipass.jsa ] && jvm+=(-XX:SharedArchiveFile=/tmp/pcipass.jsa -Xshare:auto)
+# listing, lacks the JSON tree model that plans and the journal use), made by a dry run.
+archive /tmp/pcipass.jsa hide "$A" --driver vfio-pci --dry-run --json
 
 # --- a. the inventory against lspci, and groups against /sys/kernel/iommu_groups ---
 run lspci lspci -D -vmm -nn -k -O hwdb.disable=1

@@ -1,0 +1,57 @@
+# Sourced by the scenario scripts (scenarios.sh in the KVM host, xen-scenarios.sh in the Xen dom0),
+# after they set results, java_bin and jvm: how a scenario runs pcipass and writes down what it saw.
+# RESULTS/facts holds KEY=VALUE lines; each command run through `run NAME` leaves NAME.out, NAME.err
+# and NAME.exit in RESULTS. Nothing here judges: the JUnit side reads RESULTS and asserts.
+facts="$results/facts"
+devices=/sys/bus/pci/devices
+jar="$repo/target/pcipass.jar"
+
+# pcipass as the host's JDK runs its jar, with the options of the ./pcipass wrapper (and, once the
+# scenario made one, a class-data archive: a JVM starts in seconds under TCG)
+pcipass() {
+  "$java_bin" "${jvm[@]}" -jar "$jar" "$@"
+}
+# the same in place of the calling (sub)shell, so that a background job's pid is the JVM's
+pcipass_exec() {
+  exec "$java_bin" "${jvm[@]}" -jar "$jar" "$@"
+}
+# archive FILE ARGS...: a class-data archive of the classes `pcipass ARGS` loads (a command that
+# changes nothing), used by every later pcipass here. Start-up only: no scenario depends on it.
+archive() {
+  local file="$1" t0
+  shift
+  t0=$(now_ms)
+  "$java_bin" "${jvm[@]}" -XX:ArchiveClassesAtExit="$file" -Xshare:auto -jar "$jar" "$@" \
+    > /dev/null 2> "$results/archive.err"
+  fact archive.ms $(( $(now_ms) - t0 ))
+  [ -f "$file" ] && jvm+=(-XX:SharedArchiveFile="$file" -Xshare:auto)
+}
+
+fact() { echo "$1=$2" >> "$facts"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# run NAME CMD...: CMD's stdout, stderr and exit code into RESULTS/NAME.{out,err,exit}
+run() {
+  local name="$1"
+  shift
+  local t0
+  t0=$(now_ms)
+  "$@" > "$results/$name.out" 2> "$results/$name.err"
+  local rc=$?
+  echo "$rc" > "$results/$name.exit"
+  echo "scenario step $name: exit $rc in $(( $(now_ms) - t0 )) ms"
+  return 0
+}
+
+driver_of() { local d; d="$(readlink "$devices/$1/driver" 2>/dev/null)" && basename "$d" || echo "-"; }
+netifs_of() { ls "$devices/$1/net" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
+# the PCI function whose network interface has this MAC address
+by_mac() {
+  local a
+  for a in "$devices"/*/net/*/address "$devices"/*/virtio*/net/*/address; do
+    if [ "$(cat "$a" 2>/dev/null)" = "$1" ]; then
+      echo "$a" | cut -d/ -f6
+      return
+    fi
+  done
+}
