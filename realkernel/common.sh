@@ -8,6 +8,10 @@
 
 export PATH="$PATH:/usr/sbin:/sbin"   # depmod and modprobe, for a caller whose PATH lacks them
 jar="$repo/target/pcipass.jar"
+# vCPUs per machine: one. The QEMU stage runs two machines at once on two cores; a machine with two
+# vCPU threads on a shared core spends its time with one vCPU waiting for the other (IPIs, TCG's
+# exclusive sections), which made each machine 2-3 times slower rather than 2.
+smp="${PCIPASS_STAGE_SMP:-1}"
 say() { echo "$stage_name: $*" >&2; }
 die() { say "$*"; exit 1; }
 missing() { say "$*"; exit 3; }

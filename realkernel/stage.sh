@@ -44,7 +44,7 @@ build_initramfs "${2:-scenarios.sh}"
 machine() {
   boot_what="$release ($pkg)"
   qemu_args=(
-    -accel tcg -M q35,kernel-irqchip=split -cpu max -smp 2 -m 2048
+    -accel tcg -M q35,kernel-irqchip=split -cpu max -smp "$smp" -m 2048
     -nodefaults -display none -no-reboot
     -kernel "$vmlinuz" -initrd "$out/initramfs.gz"
     -device intel-iommu,intremap=on

@@ -77,7 +77,7 @@ rm "$out/pv-guest/modules/order.paths"
 machine() {
   boot_what="Xen ($xen_what) with $release ($pkg) as dom0"
   qemu_args=(
-    -accel tcg -M q35,kernel-irqchip=split -cpu Nehalem -smp 2 -m 3072
+    -accel tcg -M q35,kernel-irqchip=split -cpu Nehalem -smp "$smp" -m 3072
     -nodefaults -display none -no-reboot
     -device intel-iommu,intremap=on
     -kernel "$xen"
