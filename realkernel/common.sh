@@ -34,6 +34,7 @@ need_tools() {
 # (CACHE/NAME) and deb_pkg (NAME). Older copies are removed once a new one is complete (deb_done).
 fetch_deb() {
   local cache="$1" pkg="$2" spec="${3:-$2}"
+  cache_lock
   deb_pkg="$pkg"
   local ok=no
   if [ -f "$cache/$pkg/ok" ]; then ok=yes
@@ -63,16 +64,33 @@ fetch_deb() {
   fi
   deb_dir="$cache/$deb_pkg"
 }
-# deb_done: the fetched copy is complete; other copies of that cache go
+# deb_done: the fetched copy is complete; other copies of that cache go, and the cache is free again
 deb_done() {
   if [ -f "$deb_dir/ok.new" ]; then
     mv "$deb_dir/ok.new" "$deb_dir/ok"
     find "$(dirname "$deb_dir")" -mindepth 1 -maxdepth 1 ! -name "$deb_pkg" -exec rm -rf {} +
   fi
+  cache_unlock
+}
+
+# cache_lock: .cache is this process's until cache_unlock (or its exit). The stage's machines start
+# side by side, and both fetch the kernel: on a fresh clone one would otherwise remove the other's
+# half-downloaded copy. Taking it twice is a no-op.
+cache_lock() {
+  [ -z "${cache_lock_fd:-}" ] || return 0
+  mkdir -p "$repo/.cache"
+  exec {cache_lock_fd}>"$repo/.cache/.lock"
+  flock "$cache_lock_fd"
+}
+cache_unlock() {
+  [ -n "${cache_lock_fd:-}" ] || return 0
+  exec {cache_lock_fd}>&-
+  cache_lock_fd=
 }
 
 # the kernel: the package linux-image-amd64 depends on, for this machine's Debian release
 fetch_kernel() {
+  cache_lock   # apt-get update, when the lists are missing, is not for two at once either
   : > "$out/apt.log"
   local wanted
   wanted="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }' || true)"

@@ -27,7 +27,7 @@ stage_name=real-kernel
 . "$here/common.sh"
 timeout_s="${PCIPASS_REAL_KERNEL_TIMEOUT:-900}"
 
-need_tools apt-get dpkg-deb depmod modprobe cpio gzip busybox qemu-system-x86_64 timeout
+need_tools apt-get flock dpkg-deb depmod modprobe cpio gzip busybox qemu-system-x86_64 timeout
 # --- 1. the kernel (cached in .cache/kernel) and the JDK the guest runs pcipass with ---
 fetch_kernel
 find_java

@@ -24,7 +24,7 @@ stage_name=real-xen
 timeout_s="${PCIPASS_REAL_XEN_TIMEOUT:-900}"
 xen_pkg=xen-hypervisor-4.17-amd64
 
-need_tools apt-get apt-cache dpkg-deb depmod modprobe cpio gzip busybox qemu-system-x86_64 timeout \
+need_tools apt-get apt-cache flock dpkg-deb depmod modprobe cpio gzip busybox qemu-system-x86_64 timeout \
   xl virsh libvirtd
 for helper in /usr/lib/xen-4.17/bin/xenstored /usr/lib/xen-4.17/bin/xenconsoled /usr/lib/xen-4.17/bin/xen-init-dom0 \
   /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so; do
