@@ -134,4 +134,52 @@ class PciIdsTest {
         assertThatThrownBy(() -> PciIds.parse("x", "# only comments\n".getBytes(StandardCharsets.UTF_8)))
                 .hasMessage("pci.ids x holds no vendor records");
     }
+
+    @Test
+    void aNameBeyondAsciiIsDecodedExactlyAndATabInsideANameIsText() {
+        String text = "1af4  Red Hat, Inc.\n\t1000  Virtio \u00e9thernet\tcard\n10de  NVIDIA \u2014 Corp\n";
+        PciIds ids = PciIds.parse("x", text.getBytes(StandardCharsets.UTF_8));
+        assertThat(ids.deviceName(0x1af4, 0x1000)).isEqualTo("Virtio \u00e9thernet\tcard");
+        assertThat(ids.vendorName(0x10de)).isEqualTo("NVIDIA \u2014 Corp");
+        assertThat(ids.vendorName(0x1af4)).isEqualTo("Red Hat, Inc.");
+    }
+
+    @Test
+    void aControlCharacterOrACarriageReturnInANameIsGarbledAtThatLine() {
+        assertThatThrownBy(() -> PciIds.parse("x", "1af4  Red Hat\n\t1000  Vir\u0000tio\n".getBytes(StandardCharsets.UTF_8)))
+                .hasMessage("pci.ids x line 2: control character in a name (binary junk?)");
+        assertThatThrownBy(() -> PciIds.parse("x", "1af4  Red Hat\r\n".getBytes(StandardCharsets.UTF_8)))
+                .hasMessage("pci.ids x line 1: control character in a name (binary junk?)");
+        byte[] badUtf8 = {'1', 'a', 'f', '4', ' ', ' ', 'R', (byte) 0xc3, '\n'};
+        assertThatThrownBy(() -> PciIds.parse("x", badUtf8))
+                .hasMessage("pci.ids x is not UTF-8 text (binary junk?)");
+    }
+
+    @Test
+    void everyNameOfTheSystemFileIsWhatItsLineSays() throws Exception {
+        Path system = Path.of("/usr/share/misc/pci.ids");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(system) || System.getenv("CI") != null,
+                "no system pci.ids");
+        PciIds ids = PciIds.load(system);
+        // a reference reading, line by line, of every vendor and device line
+        int vendor = -1;
+        int checked = 0;
+        for (String line : Files.readAllLines(system, StandardCharsets.UTF_8)) {
+            if (line.startsWith("C ")) {
+                break;
+            }
+            if (line.isEmpty() || line.startsWith("#") || line.startsWith("\t\t")) {
+                continue;
+            }
+            if (line.startsWith("\t")) {
+                assertThat(ids.deviceName(vendor, Integer.parseInt(line.substring(1, 5), 16)))
+                        .as(line).isEqualTo(line.substring(7));
+            } else {
+                vendor = Integer.parseInt(line.substring(0, 4), 16);
+                assertThat(ids.vendorName(vendor)).as(line).isEqualTo(line.substring(6));
+            }
+            checked++;
+        }
+        assertThat(checked).isGreaterThan(15_000);
+    }
 }
