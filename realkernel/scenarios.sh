@@ -17,7 +17,6 @@ cycles="${5:-20}"         # scenario f's hide/unhide cycles (PCIPASS_REAL_KERNEL
 export PCIPASS_STATE_DIR=/run/pcipass
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 cd /tmp || exit 1
-jvm=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xms256m -Xmn160m)
 . "$repo/realkernel/facts.sh"
 [ "$phase" = 1 ] && : > "$facts"
 group_of() { local g; g="$(readlink "$devices/$1/iommu_group")" && basename "$g"; }
@@ -211,14 +210,13 @@ failed=0
 # The cycles' own class-data archive: the first hide dumps the classes a real plan loads (the store's
 # SQLite driver among them, which the dry run's archive above never saw: no store existed then); the
 # other commands start from it. The first cycle pays for the dump.
-jvm_base=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xms256m -Xmn160m)
 for c in $(seq 1 "$cycles"); do
   t0=$(now_ms)
   if [ "$c" = 1 ]; then
-    "$java_bin" "${jvm_base[@]}" -XX:ArchiveClassesAtExit=/tmp/pcipass-cycles.jsa -Xshare:auto -jar "$jar" \
+    "$java_bin" "${stage_jvm[@]}" -XX:ArchiveClassesAtExit=/tmp/pcipass-cycles.jsa -Xshare:auto -jar "$jar" \
       hide "$A" --driver vfio-pci > "$results/cycle-hide.out" 2> "$results/cycle-hide.err"
     h=$?
-    [ -f /tmp/pcipass-cycles.jsa ] && jvm=("${jvm_base[@]}" -XX:SharedArchiveFile=/tmp/pcipass-cycles.jsa -Xshare:auto)
+    [ -f /tmp/pcipass-cycles.jsa ] && jvm=("${stage_jvm[@]}" -XX:SharedArchiveFile=/tmp/pcipass-cycles.jsa -Xshare:auto)
   else
     pcipass hide "$A" --driver vfio-pci > "$results/cycle-hide.out" 2> "$results/cycle-hide.err"
     h=$?

@@ -17,7 +17,6 @@ phase="${3:-1}"
 java_bin="${4:-java}"
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 cd /tmp || exit 1
-jvm=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xms256m -Xmn160m)
 . "$repo/realkernel/facts.sh"
 . "$repo/realkernel/services.sh"
 . "$results/xen.env"

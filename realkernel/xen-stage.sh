@@ -7,7 +7,10 @@
 # sees. A second boot of the same machine is the seed's reboot: the modprobe lines pcipass persisted
 # decide which NIC pciback takes. The JUnit test RealXenIT judges what dom0 and the guests wrote.
 #
-#   realkernel/xen-stage.sh [OUT]        OUT defaults to target/real-xen
+#   realkernel/xen-stage.sh [OUT [SCRIPT [BOOTS]]]
+#
+# OUT defaults to target/real-xen; SCRIPT (realkernel/SCRIPT, default xen-scenarios.sh) runs in dom0 in
+# each of BOOTS boots (default 2), as in stage.sh.
 #
 # Needs what stage.sh needs, and Debian's xen-utils-4.17 and libvirt-daemon with its xen driver on
 # this host (dom0 runs the host's own xl, xenstored and libvirtd); the hypervisor package
@@ -51,7 +54,7 @@ xen_what="$deb_pkg"
 # --- 2. dom0's initramfs (init runs realkernel/xen-scenarios.sh) and the PV guests' ---
 rm -rf "$out/results" "$out"/console*.log "$out/pv-guest"
 mkdir -p "$out/results/consoles"
-build_initramfs xen-scenarios.sh
+build_initramfs "${2:-xen-scenarios.sh}"
 # a PV guest: busybox and xen-pcifront, and an init that writes the PCI devices it sees to its console
 mkdir -p "$out/pv-guest"/{bin,proc,sys,dev,modules}
 cp "$busybox_bin" "$out/pv-guest/bin/busybox"
@@ -101,4 +104,4 @@ extra_logs() {
 }
 
 # The first boot runs the scenarios and persists one NIC's hide; the second is the reboot.
-run_boots 2 "$timeout_s"
+run_boots "${3:-2}" "$timeout_s"
