@@ -306,11 +306,19 @@ final class KernelSimTree {
         return root.resolve("dev/vfio").resolve(Integer.toString(group));
     }
 
+    /**
+     * Whether a directory is on the machine's own /dev (its devtmpfs), compared by file system: a
+     * temporary tree on /dev/shm (./test puts the unit tests' there) is under /dev but not on it.
+     */
+    private static boolean underRealDev(Path real) throws IOException {
+        return real.startsWith(Path.of("/dev")) && Files.getFileStore(real).equals(Files.getFileStore(Path.of("/dev")));
+    }
+
     /** Creates or removes {@code CONFIGROOT/dev/vfio/N} (and creates {@code dev/vfio/vfio}). */
     void vfioNode(int group, boolean present) {
         try {
             Path dev = root.resolve("dev");
-            if (Files.exists(dev) && dev.toRealPath().startsWith(Path.of("/dev"))) {
+            if (Files.exists(dev) && underRealDev(dev.toRealPath())) {
                 return;                       // a config root whose dev links to the real /dev: never touch it
             }
             if (present) {
