@@ -36,6 +36,15 @@ archive() {
   [ -f "$file" ] && jvm+=(-XX:SharedArchiveFile="$file" -Xshare:auto)
 }
 
+# keep_archive FILE: that archive, kept on the results share for the machine's next boot (a disk)
+keep_archive() { if [ -f "$1" ]; then cp "$1" "$results/kept.jsa" 2>/dev/null || true; fi; }
+# kept_archive: the archive the previous boot kept, used by every later pcipass here
+kept_archive() {
+  if cp "$results/kept.jsa" /run/pcipass-kept.jsa 2>/dev/null; then
+    jvm+=(-XX:SharedArchiveFile=/run/pcipass-kept.jsa -Xshare:auto)
+  fi
+}
+
 fact() { echo "$1=$2" >> "$facts"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 

@@ -3,17 +3,17 @@
 # 9p, and calls it): moves real devices with pcipass and writes down what pcipass said and what the
 # kernel shows afterwards. It judges nothing: RealKernelIT reads RESULTS and asserts.
 #
-#   scenarios.sh RESULTS REPO PHASE JAVA CYCLES
+#   scenarios.sh RESULTS REPO PHASE JAVA
 #
-# PHASE 1 (the first boot) runs every scenario and ends by persisting hides; PHASE 2 is the reboot
-# of the same machine that shows what the persisted configuration does.
+# PHASE 1 (the first boot) runs every scenario but f (the hide/unhide cycles: realkernel/cycles.sh, a
+# boot of its own) and ends by persisting hides; PHASE 2 is the reboot of the same machine that shows
+# what the persisted configuration does.
 # What it writes down: realkernel/facts.sh. RESULTS/done.PHASE marks a phase that reached its end.
 set -u
 results="$1"
 repo="$2"
 phase="${3:-1}"
 java_bin="${4:-java}"     # the JDK that runs Maven on the host (realkernel/stage.sh)
-cycles="${5:-20}"         # scenario f's hide/unhide cycles (PCIPASS_REAL_KERNEL_CYCLES on the host)
 export PCIPASS_STATE_DIR=/run/pcipass
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 cd /tmp || exit 1
@@ -37,6 +37,7 @@ persisted() { pcipass --state-dir "$pr/state" --config-root "$pr/root" "$@"; }
 
 if [ "$phase" = 2 ]; then
   . "$results/devices.env"
+  kept_archive
   # --- h (after the reboot). The drivers load as udev would load them at boot, with the persisted
   # modprobe configuration as the only configuration.
   fact h.kernel-cmdline "$(cat /proc/cmdline)"
@@ -120,6 +121,7 @@ done
 # A class-data archive of the classes a planning run loads (the wrapper's archive, made from a
 # listing, lacks the JSON tree model that plans and the journal use), made by a dry run.
 archive /tmp/pcipass.jsa hide "$A" --driver vfio-pci --dry-run --json
+keep_archive /tmp/pcipass.jsa   # the reboot's commands start from it too
 
 # --- a. the inventory against lspci, and groups against /sys/kernel/iommu_groups ---
 run lspci lspci -D -vmm -nn -k -O hwdb.disable=1
@@ -204,35 +206,7 @@ record e.recovered-a "$A"
 record e.recovered-s "$S"
 run list-after-recover pcipass list --json
 
-# --- f. hide/unhide cycles of one device ---
-fact f.cycles "$cycles"
-failed=0
-# The cycles' own class-data archive: the first hide dumps the classes a real plan loads (the store's
-# SQLite driver among them, which the dry run's archive above never saw: no store existed then); the
-# other commands start from it. The first cycle pays for the dump.
-for c in $(seq 1 "$cycles"); do
-  t0=$(now_ms)
-  if [ "$c" = 1 ]; then
-    "$java_bin" "${stage_jvm[@]}" -XX:ArchiveClassesAtExit=/tmp/pcipass-cycles.jsa -Xshare:auto -jar "$jar" \
-      hide "$A" --driver vfio-pci > "$results/cycle-hide.out" 2> "$results/cycle-hide.err"
-    h=$?
-    [ -f /tmp/pcipass-cycles.jsa ] && jvm=("${stage_jvm[@]}" -XX:SharedArchiveFile=/tmp/pcipass-cycles.jsa -Xshare:auto)
-  else
-    pcipass hide "$A" --driver vfio-pci > "$results/cycle-hide.out" 2> "$results/cycle-hide.err"
-    h=$?
-  fi
-  hd="$(driver_of "$A")"
-  pcipass unhide "$A" > "$results/cycle-unhide.out" 2> "$results/cycle-unhide.err"
-  u=$?
-  ud="$(driver_of "$A")"
-  fact "f.$c.ms" $(( $(now_ms) - t0 ))
-  if [ "$h" != 0 ] || [ "$u" != 0 ] || [ "$hd" != vfio-pci ] || [ "$ud" != e1000e ]; then
-    failed=$((failed + 1))
-    fact "f.$c.failure" "hide exit $h driver $hd ($(tr '\n' ' ' < "$results/cycle-hide.err")), unhide exit $u driver $ud ($(tr '\n' ' ' < "$results/cycle-unhide.err"))"
-  fi
-done
-fact f.failed "$failed"
-record f.after "$A"
+# --- f. the hide/unhide cycles run in a boot of their own (realkernel/cycles.sh)
 
 # --- h (before the reboot). Persisted hides: the e1000 and the rtl8139 (ids no other device has:
 # modprobe's own configuration keeps them hidden), and the first e1000e (ids it shares with three

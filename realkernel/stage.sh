@@ -8,14 +8,15 @@
 #   realkernel/stage.sh [OUT [SCRIPT [BOOTS]]]
 #
 # OUT defaults to target/real-kernel; SCRIPT (realkernel/SCRIPT, default scenarios.sh) runs in each of
-# BOOTS boots (default 2) of the same machine. RealLibvirtIT runs libvirt-scenarios.sh in one boot.
+# BOOTS boots (default 2) of the same machine. RealKernelIT also runs cycles.sh in one boot of its own
+# (target/real-kernel-cycles), and RealLibvirtIT libvirt-scenarios.sh.
 #
 # Needs: apt-get (to download the kernel package once; cached in .cache/kernel), dpkg-deb, depmod and
 # modprobe (kmod), cpio, gzip, busybox (busybox-static), qemu-system-x86_64, and target/pcipass.jar
 # (mvn package). PCIPASS_REAL_KERNEL_TIMEOUT (seconds from the first boot, default 900) bounds the
 # guest's run: a safety net for a loaded machine (the machines of the QEMU stage run two at a time),
 # not the target, which the ITs print as a benchmark figure.
-# PCIPASS_REAL_KERNEL_CYCLES (default 20) sets scenario f's hide/unhide cycles.
+# PCIPASS_REAL_KERNEL_CYCLES (default 20) sets scenario f's hide/unhide cycles (realkernel/cycles.sh).
 # Exit 0 when the guest ran the scenarios to their end (whatever they found); 3 when something it
 # needs is missing (a tool, the jar, a kernel package); 1 otherwise, with the guest's console log and
 # the scenarios' progress on stderr. The guest is powered off in every case.
@@ -69,11 +70,13 @@ machine() {
     -device pcie-root-port,id=rp5,chassis=5,bus=pcie.0,addr=0x8
     $(nic n7 virtio-net-pci "bus=rp5,mac=52:54:00:00:00:07")
     -device pci-testdev,bus=pcie.0,addr=0x9
-    -append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 rdinit=/init no_timer_check pci-stub.ids=1b36:0005 pcipass.phase=$1"
+    -append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 rdinit=/init no_timer_check mitigations=off pci-stub.ids=1b36:0005 pcipass.phase=$1"
   )
 }
 # Both boots carry pci-stub.ids= for the test device: pcipass reads it when it persists a pci-stub
 # hide (first boot), and the reboot shows which of it and pcipass's options line the kernel keeps.
+# mitigations=off: no speculative-execution mitigations in an emulated test machine (page-table
+# isolation alone switches page tables at every system call, which TCG pays for in full).
 # no_timer_check: on a loaded host a TCG guest can miss the IO-APIC timer check and panic ("timer
 # doesn't work through Interrupt-remapped IO-APIC"); a virtual machine's timer needs no such check.
 

@@ -46,7 +46,7 @@ guest_cfg() { # NAME PASSTHROUGH(yes|no)
     echo 'type = "pv"'
     echo "kernel = \"$VMLINUZ\""
     echo "ramdisk = \"$PV_INITRD\""
-    echo 'extra = "console=hvc0 loglevel=4"'
+    echo 'extra = "console=hvc0 loglevel=4 mitigations=off"'
     echo 'memory = 128'
     [ "$2" = yes ] && echo 'passthrough = "enabled"'
   } > "/run/$1.cfg"
@@ -92,6 +92,7 @@ run "xl-info-$phase" xl info
 
 if [ "$phase" = 2 ]; then
   . "$results/devices.env"
+  kept_archive
   # --- the reboot: /etc/modprobe.d as the first boot left it; nothing loaded pciback or e1000e yet
   mkdir -p /etc/modprobe.d
   cp -a "$kept/modprobe.d/." /etc/modprobe.d/
@@ -130,6 +131,7 @@ guest_cfg g0 no
 (run xl-create-g0 xl create /run/g0.cfg > /dev/null &)
 
 archive /run/pcipass.jsa hide "$A" --dry-run --json
+keep_archive /run/pcipass.jsa
 
 # --- check, list and hide in dom0 ---
 run check pcipass check --json

@@ -77,6 +77,10 @@ rm "$out/pv-guest/modules/order.paths"
 # --- 3. the machine: two e1000e (82574L, 8086:10d3) on their own root ports ---
 # -cpu Nehalem: `-cpu max` crashes dom0 at its first instruction, and libvirt's libxl driver finds no
 # CPU model for `qemu64,+svm` (REFERENCE.md); PV guests need no more.
+# No speculative-execution mitigations in an emulated test machine: on the Nehalem CPU model Xen
+# turns on XPTI for PV domains (a page-table switch and, without PCID, a TLB flush at every entry to
+# and exit from dom0's kernel, which TCG pays for in full) and shadows the PV guests' page tables
+# (pv-l1tf); dom0's Linux likewise (mitigations=off, and the PV guests' in xen-scenarios.sh).
 machine() {
   boot_what="Xen ($xen_what) with $release ($pkg) as dom0"
   qemu_args=(
@@ -84,8 +88,8 @@ machine() {
     -nodefaults -display none -no-reboot
     -device intel-iommu,intremap=on
     -kernel "$xen"
-    -append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1 iommu=1"
-    -initrd "$vmlinuz console=hvc0 rdinit=/init loglevel=4 no_timer_check pcipass.phase=$1,$out/initramfs.gz"
+    -append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1 iommu=1 xpti=false pv-l1tf=false spec-ctrl=no"
+    -initrd "$vmlinuz console=hvc0 rdinit=/init loglevel=4 no_timer_check mitigations=off pcipass.phase=$1,$out/initramfs.gz"
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
     -virtfs "local,path=$out/results,mount_tag=results,security_model=none,multidevs=remap"
     -device pcie-root-port,id=rp1,chassis=1,bus=pcie.0,addr=0x4
