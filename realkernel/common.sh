@@ -117,23 +117,37 @@ find_java() {
   java_bin="$(readlink -f "$java_bin")"
 }
 
+# copy_modules DIR MODULE...: the modules' .ko files and those they depend on into DIR/modules, with
+# DIR/modules/order naming them in the order they load (the initramfs' init insmods them so)
+copy_modules() {
+  local dir="$1" ko
+  shift
+  mkdir -p "$dir/modules"
+  modprobe -d "$kdir/root" -S "$release" --show-depends -a "$@" \
+    | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++' > "$dir/modules/order.paths"
+  [ -s "$dir/modules/order.paths" ] || die "$pkg has none of the modules $*"
+  : > "$dir/modules/order"
+  while read -r ko; do
+    cp "$ko" "$dir/modules/"
+    basename "$ko" >> "$dir/modules/order"
+  done < "$dir/modules/order.paths"
+  rm "$dir/modules/order.paths"
+}
+
+# pack DIR FILE: DIR as a gzipped cpio archive (an initramfs)
+pack() {
+  (cd "$1" && find . | cpio -o -H newc --quiet) | gzip -1 > "$2"
+}
+
 # build_initramfs SCRIPT: busybox, the modules the 9p root needs (in dependency order), realkernel/init.sh
 # as /init, and stage.env naming SCRIPT (realkernel/SCRIPT runs in the chroot) -> $out/initramfs.gz
 build_initramfs() {
   rm -rf "$out/initramfs"
-  mkdir -p "$out/initramfs"/{bin,sbin,proc,sys,dev,host,modules}
+  mkdir -p "$out/initramfs"/{bin,sbin,proc,sys,dev,host}
   cp "$busybox_bin" "$out/initramfs/bin/busybox"
   cp "$here/init.sh" "$out/initramfs/init"
   chmod 755 "$out/initramfs/init"
-  modprobe -d "$kdir/root" -S "$release" --show-depends -a 9p 9pnet_virtio virtio_pci overlay \
-    | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++' > "$out/initramfs/modules/order.paths"
-  : > "$out/initramfs/modules/order"
-  local ko
-  while read -r ko; do
-    cp "$ko" "$out/initramfs/modules/"
-    basename "$ko" >> "$out/initramfs/modules/order"
-  done < "$out/initramfs/modules/order.paths"
-  rm "$out/initramfs/modules/order.paths"
+  copy_modules "$out/initramfs" 9p 9pnet_virtio virtio_pci overlay
   {
     printf 'SCRIPT=%q\n' "$1"
     printf 'REPO=%q\n' "$repo"
@@ -143,7 +157,7 @@ build_initramfs() {
     printf 'JAVA=%q\n' "$java_bin"
     printf 'CYCLES=%q\n' "${PCIPASS_REAL_KERNEL_CYCLES:-20}"
   } > "$out/initramfs/stage.env"
-  (cd "$out/initramfs" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out/initramfs.gz"
+  pack "$out/initramfs" "$out/initramfs.gz"
 }
 
 # nic ID MODEL PROPS: a NIC on user-mode networking restricted to the guest

@@ -6,16 +6,9 @@
 #
 #   cycles.sh RESULTS REPO PHASE JAVA CYCLES
 set -u
-results="$1"
-repo="$2"
-java_bin="${4:-java}"     # the JDK that runs Maven on the host (realkernel/stage.sh)
-cycles="${5:-20}"         # PCIPASS_REAL_KERNEL_CYCLES on the host
 export PCIPASS_STATE_DIR=/run/pcipass
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-cd /tmp || exit 1
-. "$repo/realkernel/facts.sh"
+. "$(dirname "$0")/facts.sh"   # results, repo, phase, java_bin, cycles; PATH; cd /tmp
 : > "$facts"
-record() { fact "$1.driver" "$(driver_of "$2")"; }
 
 run modprobe modprobe -a vfio-pci e1000e
 A="$(by_mac 52:54:00:00:00:01)"   # the e1000e on its own root port: a group of its own
@@ -30,10 +23,9 @@ failed=0
 for c in $(seq 1 "$cycles"); do
   t0=$(now_ms)
   if [ "$c" = 1 ]; then
-    "$java_bin" "${stage_jvm[@]}" -XX:ArchiveClassesAtExit=/tmp/pcipass-cycles.jsa -Xshare:auto -jar "$jar" \
-      hide "$A" --driver vfio-pci > "$results/cycle-hide.out" 2> "$results/cycle-hide.err"
+    archiving /tmp/pcipass-cycles.jsa hide "$A" --driver vfio-pci \
+      > "$results/cycle-hide.out" 2> "$results/cycle-hide.err"
     h=$?
-    [ -f /tmp/pcipass-cycles.jsa ] && jvm=("${stage_jvm[@]}" -XX:SharedArchiveFile=/tmp/pcipass-cycles.jsa -Xshare:auto)
   else
     pcipass hide "$A" --driver vfio-pci > "$results/cycle-hide.out" 2> "$results/cycle-hide.err"
     h=$?

@@ -1,7 +1,15 @@
-# Sourced by the scenario scripts (scenarios.sh in the KVM host, xen-scenarios.sh in the Xen dom0),
-# after they set results, repo and java_bin: how a scenario runs pcipass and writes down what it saw.
+# Sourced first by the scenario scripts that run in the machines (scenarios.sh and cycles.sh in the
+# KVM host, xen-scenarios.sh in the Xen dom0, libvirt-scenarios.sh), with the arguments init.sh gives
+# them: RESULTS REPO PHASE JAVA CYCLES. How a scenario runs pcipass and writes down what it saw:
 # RESULTS/facts holds KEY=VALUE lines; each command run through `run NAME` leaves NAME.out, NAME.err
 # and NAME.exit in RESULTS. Nothing here judges: the JUnit side reads RESULTS and asserts.
+results="$1"
+repo="$2"
+phase="${3:-1}"
+java_bin="${4:-java}"     # the JDK that runs Maven on the host (the stage script)
+cycles="${5:-20}"         # cycles.sh's hide/unhide cycles (PCIPASS_REAL_KERNEL_CYCLES on the host)
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+cd /tmp || exit 1
 facts="$results/facts"
 devices=/sys/bus/pci/devices
 jar="$repo/target/pcipass.jar"
@@ -24,18 +32,24 @@ pcipass() {
 pcipass_exec() {
   exec "$java_bin" "${jvm[@]}" -jar "$jar" "$@"
 }
-# archive FILE ARGS...: a class-data archive of the classes `pcipass ARGS` loads (a command that
-# changes nothing), used by every later pcipass here. Start-up only: no scenario depends on it.
-archive() {
-  local file="$1" t0
+# archiving FILE ARGS...: `pcipass ARGS` (its output and exit code are the caller's) dumping a
+# class-data archive of the classes it loads to FILE, which every later pcipass here starts from
+archiving() {
+  local file="$1" rc
   shift
-  t0=$(now_ms)
-  "$java_bin" "${jvm[@]}" -XX:ArchiveClassesAtExit="$file" -Xshare:auto -jar "$jar" "$@" \
-    > /dev/null 2> "$results/archive.err"
-  fact archive.ms $(( $(now_ms) - t0 ))
+  "$java_bin" "${jvm[@]}" -XX:ArchiveClassesAtExit="$file" -Xshare:auto -jar "$jar" "$@"
+  rc=$?
   [ -f "$file" ] && jvm+=(-XX:SharedArchiveFile="$file" -Xshare:auto)
+  return "$rc"
 }
-
+# archive FILE ARGS...: the same for a command that changes nothing, its output dropped. Start-up
+# only: no scenario depends on it.
+archive() {
+  local t0
+  t0=$(now_ms)
+  archiving "$@" > /dev/null 2> "$results/archive.err"
+  fact archive.ms $(( $(now_ms) - t0 ))
+}
 # keep_archive FILE: that archive, kept on the results share for the machine's next boot (a disk)
 keep_archive() { if [ -f "$1" ]; then cp "$1" "$results/kept.jsa" 2>/dev/null || true; fi; }
 # kept_archive: the archive the previous boot kept, used by every later pcipass here
@@ -61,6 +75,8 @@ run() {
   return 0
 }
 
+# record KEY DEV: the device's driver now (scenarios.sh records more and defines its own)
+record() { fact "$1.driver" "$(driver_of "$2")"; }
 driver_of() { local d; d="$(readlink "$devices/$1/driver" 2>/dev/null)" && basename "$d" || echo "-"; }
 netifs_of() { ls "$devices/$1/net" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
 # the PCI function whose network interface has this MAC address

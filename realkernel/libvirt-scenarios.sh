@@ -6,16 +6,10 @@
 #
 #   libvirt-scenarios.sh RESULTS REPO PHASE JAVA
 set -u
-results="$1"
-repo="$2"
-java_bin="${4:-java}"
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-cd /tmp || exit 1
-. "$repo/realkernel/facts.sh"
+. "$(dirname "$0")/facts.sh"   # results, repo, phase, java_bin, cycles; PATH; cd /tmp
 . "$repo/realkernel/services.sh"
 : > "$facts"
 uri=qemu:///system
-record() { fact "$1.driver" "$(driver_of "$2")"; }
 
 writable_etc_var || exit 1
 run modprobe modprobe -a vfio-pci e1000e
@@ -31,10 +25,7 @@ group = "root"
 namespaces = [ ]
 cgroup_controllers = [ ]
 EOF
-mkdir -p /var/log/libvirt /run/libvirt
-virtlogd -d
-for _ in $(seq 1 40); do [ -S /run/libvirt/virtlogd-sock ] && break; sleep 0.25; done
-if libvirtd_up "$uri"; then fact libvirtd up; else fact libvirtd down; fi
+if virtlogd_up && libvirtd_up "$uri"; then fact libvirtd up; else fact libvirtd down; fi
 
 # a persistent q35 domain with no OS and no disk, under TCG inside this TCG guest; a free root port
 # for the hot-plugged NIC

@@ -10,14 +10,8 @@
 # what the persisted configuration does.
 # What it writes down: realkernel/facts.sh. RESULTS/done.PHASE marks a phase that reached its end.
 set -u
-results="$1"
-repo="$2"
-phase="${3:-1}"
-java_bin="${4:-java}"     # the JDK that runs Maven on the host (realkernel/stage.sh)
 export PCIPASS_STATE_DIR=/run/pcipass
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-cd /tmp || exit 1
-. "$repo/realkernel/facts.sh"
+. "$(dirname "$0")/facts.sh"   # results, repo, phase, java_bin, cycles; PATH; cd /tmp
 [ "$phase" = 1 ] && : > "$facts"
 group_of() { local g; g="$(readlink "$devices/$1/iommu_group")" && basename "$g"; }
 # state of one device: its driver, and for vfio-pci its /dev/vfio group node

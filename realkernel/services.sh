@@ -14,6 +14,18 @@ writable_etc_var() {
   mountpoint -q /dev/pts || mount -t devpts devpts /dev/pts
 }
 
+# virtlogd_up: libvirt's log daemon (libvirtd's qemu driver writes each domain's log through it)
+virtlogd_up() {
+  mkdir -p /var/log/libvirt /run/libvirt
+  virtlogd -d || return 1
+  local i
+  for i in $(seq 1 40); do
+    [ -S /run/libvirt/virtlogd-sock ] && return 0
+    sleep 0.25
+  done
+  return 1
+}
+
 # libvirtd_up URI: Debian 12's monolithic libvirtd, its log in RESULTS/libvirtd.log, answering on URI
 # within 30 s. It wants Debian's build-time user and group for QEMU to exist even when only the libxl
 # driver is used (REFERENCE.md).

@@ -11,13 +11,7 @@
 # /var), and the persisted lines alone decide which NIC pciback takes.
 # What it writes down: realkernel/facts.sh; the guests' consoles: RESULTS/consoles/guest-NAME.log.
 set -u
-results="$1"
-repo="$2"
-phase="${3:-1}"
-java_bin="${4:-java}"
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-cd /tmp || exit 1
-. "$repo/realkernel/facts.sh"
+. "$(dirname "$0")/facts.sh"   # results, repo, phase, java_bin, cycles; PATH; cd /tmp
 . "$repo/realkernel/services.sh"
 . "$results/xen.env"
 [ "$phase" = 1 ] && : > "$facts"
@@ -25,7 +19,6 @@ consoles="$results/consoles"
 kept="$results/kept-etc"      # what the reboot keeps of /etc: the modprobe configuration
 xen_bin=/usr/lib/xen-4.17/bin
 
-record() { fact "$1.driver" "$(driver_of "$2")"; }
 
 # --- dom0: writable /etc and /var (services.sh), Xen's devices, xenstored, dom0 in xenstore,
 # xenconsoled logging every guest's console to RESULTS/consoles ---

@@ -56,19 +56,12 @@ rm -rf "$out/results" "$out"/console*.log "$out/pv-guest"
 mkdir -p "$out/results/consoles"
 build_initramfs "${2:-xen-scenarios.sh}"
 # a PV guest: busybox and xen-pcifront, and an init that writes the PCI devices it sees to its console
-mkdir -p "$out/pv-guest"/{bin,proc,sys,dev,modules}
+mkdir -p "$out/pv-guest"/{bin,proc,sys,dev}
 cp "$busybox_bin" "$out/pv-guest/bin/busybox"
 cp "$here/pv-guest-init.sh" "$out/pv-guest/init"
 chmod 755 "$out/pv-guest/init"
-modprobe -d "$kdir/root" -S "$release" --show-depends xen-pcifront \
-  | awk '$1 == "insmod" { print $2 }' > "$out/pv-guest/modules/order.paths"
-[ -s "$out/pv-guest/modules/order.paths" ] || die "$pkg has no xen-pcifront module"
-while read -r ko; do
-  cp "$ko" "$out/pv-guest/modules/"
-  basename "$ko" >> "$out/pv-guest/modules/order"
-done < "$out/pv-guest/modules/order.paths"
-rm "$out/pv-guest/modules/order.paths"
-(cd "$out/pv-guest" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out/pv-guest.gz"
+copy_modules "$out/pv-guest" xen-pcifront
+pack "$out/pv-guest" "$out/pv-guest.gz"
 {
   printf 'VMLINUZ=%q\n' "$vmlinuz"
   printf 'PV_INITRD=%q\n' "$out/pv-guest.gz"
