@@ -176,7 +176,8 @@ guest_logs() {
 
 # run_boots PHASES TIMEOUT: for each phase, machine PHASE fills the array qemu_args and the machine
 # boots with its serial console in $out/console.PHASE.log; it must power off after writing
-# results/done.PHASE, all phases within TIMEOUT seconds of the first boot.
+# results/done.PHASE, all phases within TIMEOUT seconds of the first boot. QEMU runs at the niceness
+# stage_nice (default 0).
 run_boots() {
   local phases="$1" timeout_s="$2" start left rc
   start=$(date +%s)
@@ -186,7 +187,7 @@ run_boots() {
     machine "$phase"
     say "boot $phase: $boot_what under qemu-system-x86_64 -accel tcg; console: $out/console.$phase.log"
     rc=0
-    timeout --kill-after=10 "$left" qemu-system-x86_64 "${qemu_args[@]}" \
+    timeout --kill-after=10 "$left" nice -n "${stage_nice:-0}" qemu-system-x86_64 "${qemu_args[@]}" \
       -serial "file:$out/console.$phase.log" </dev/null >"$out/qemu.log" 2>&1 || rc=$?
     echo "$(( $(date +%s) - start ))" > "$out/results/stage.seconds"
     echo "$(( $(date +%s) - start ))" > "$out/results/stage.$phase.seconds"
