@@ -8,8 +8,8 @@
 
 export PATH="$PATH:/usr/sbin:/sbin"   # depmod and modprobe, for a caller whose PATH lacks them
 jar="$repo/target/pcipass.jar"
-# vCPUs per machine: one. The QEMU stage runs two machines at once on two cores; a machine with two
-# vCPU threads on a shared core spends its time with one vCPU waiting for the other (IPIs, TCG's
+# vCPUs per machine: one. The QEMU stage runs all its machines at once on two cores; a machine with
+# two vCPU threads on a shared core spends its time with one vCPU waiting for the other (IPIs, TCG's
 # exclusive sections), which made each machine 2-3 times slower rather than 2.
 smp="${PCIPASS_STAGE_SMP:-1}"
 say() { echo "$stage_name: $*" >&2; }
@@ -88,16 +88,25 @@ cache_unlock() {
   cache_lock_fd=
 }
 
+# apt_answer FUNCTION: what FUNCTION (a question to apt) prints; when that is nothing and this is root,
+# asked again after apt-get update (package lists missing, or older than the archive)
+apt_answer() {
+  local answer
+  answer="$("$1" 2>/dev/null || true)"
+  if [ -z "$answer" ] && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >&2 || true
+    answer="$("$1" 2>/dev/null || true)"
+  fi
+  echo "$answer"
+}
+
 # the kernel: the package linux-image-amd64 depends on, for this machine's Debian release
+kernel_package() { apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'; }
 fetch_kernel() {
   cache_lock   # apt-get update, when the lists are missing, is not for two at once either
   : > "$out/apt.log"
   local wanted
-  wanted="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }' || true)"
-  if [ -z "$wanted" ] && [ "$(id -u)" = 0 ]; then
-    apt-get update -qq >&2 || true
-    wanted="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }' || true)"
-  fi
+  wanted="$(apt_answer kernel_package)"
   fetch_deb "$repo/.cache/kernel" "${wanted:-linux-image-none}"
   pkg="$deb_pkg"
   kdir="$deb_dir"
@@ -189,8 +198,7 @@ run_boots() {
     rc=0
     timeout --kill-after=10 "$left" nice -n "${stage_nice:-0}" qemu-system-x86_64 "${qemu_args[@]}" \
       -serial "file:$out/console.$phase.log" </dev/null >"$out/qemu.log" 2>&1 || rc=$?
-    echo "$(( $(date +%s) - start ))" > "$out/results/stage.seconds"
-    echo "$(( $(date +%s) - start ))" > "$out/results/stage.$phase.seconds"
+    echo "$(( $(date +%s) - start ))" | tee "$out/results/stage.$phase.seconds" > "$out/results/stage.seconds"
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
       say "boot $phase: the machine did not power off within ${timeout_s} s of the stage's start; it was stopped."
       guest_logs

@@ -60,6 +60,16 @@ kept_archive() {
 }
 
 fact() { echo "$1=$2" >> "$facts"; }
+# poll TRIES INTERVAL CMD...: CMD until it succeeds, at most TRIES times, INTERVAL seconds apart
+poll() {
+  local tries="$1" interval="$2" i
+  shift 2
+  for i in $(seq 1 "$tries"); do
+    "$@" && return 0
+    sleep "$interval"
+  done
+  return 1
+}
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # run NAME CMD...: CMD's stdout, stderr and exit code into RESULTS/NAME.{out,err,exit}

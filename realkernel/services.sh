@@ -18,12 +18,7 @@ writable_etc_var() {
 virtlogd_up() {
   mkdir -p /var/log/libvirt /run/libvirt
   virtlogd -d || return 1
-  local i
-  for i in $(seq 1 40); do
-    [ -S /run/libvirt/virtlogd-sock ] && return 0
-    sleep 0.25
-  done
-  return 1
+  poll 40 0.25 test -S /run/libvirt/virtlogd-sock
 }
 
 # libvirtd_up URI: Debian 12's monolithic libvirtd, its log in RESULTS/libvirtd.log, answering on URI
@@ -35,10 +30,6 @@ libvirtd_up() {
   grep -q '^libvirt-qemu:' /etc/passwd || echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >> /etc/passwd
   mkdir -p /etc/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /run/libvirt
   (libvirtd --verbose > "$results/libvirtd.log" 2>&1 &)
-  local i
-  for i in $(seq 1 60); do
-    virsh -c "$1" version > /dev/null 2>&1 && return 0
-    sleep 0.5
-  done
-  return 1
+  poll 60 0.5 libvirtd_answers "$1"
 }
+libvirtd_answers() { virsh -c "$1" version > /dev/null 2>&1; }

@@ -14,7 +14,7 @@
 # Needs: apt-get (to download the kernel package once; cached in .cache/kernel), dpkg-deb, depmod and
 # modprobe (kmod), cpio, gzip, busybox (busybox-static), qemu-system-x86_64, and target/pcipass.jar
 # (mvn package). PCIPASS_REAL_KERNEL_TIMEOUT (seconds from the first boot, default 900) bounds the
-# guest's run: a safety net for a loaded machine (the machines of the QEMU stage run two at a time),
+# guest's run: a safety net for a loaded machine (the machines of the QEMU stage run all at once),
 # not the target, which the ITs print as a benchmark figure.
 # PCIPASS_REAL_KERNEL_CYCLES (default 20) sets scenario f's hide/unhide cycles (realkernel/cycles.sh).
 # Exit 0 when the guest ran the scenarios to their end (whatever they found); 3 when something it

@@ -32,14 +32,16 @@ dom0_up() {
   "$xen_bin/xenconsoled" --log=guest --log-dir="$consoles" || return 1
 }
 
-# a PV guest: the same kernel, the busybox initramfs of xen-stage.sh (pv-guest-init.sh)
+# a PV guest: the same kernel, the busybox initramfs of xen-stage.sh (pv-guest-init.sh), this command
+# line (no speculative-execution mitigations, as dom0's) whether xl or libvirtd starts it
+guest_cmdline="console=hvc0 loglevel=4 mitigations=off"
 guest_cfg() { # NAME PASSTHROUGH(yes|no)
   {
     echo "name = \"$1\""
     echo 'type = "pv"'
     echo "kernel = \"$VMLINUZ\""
     echo "ramdisk = \"$PV_INITRD\""
-    echo 'extra = "console=hvc0 loglevel=4 mitigations=off"'
+    echo "extra = \"$guest_cmdline\""
     echo 'memory = 128'
     [ "$2" = yes ] && echo 'passthrough = "enabled"'
   } > "/run/$1.cfg"
@@ -47,14 +49,7 @@ guest_cfg() { # NAME PASSTHROUGH(yes|no)
 guest_log() { echo "$consoles/guest-$1.log"; }
 lines_of() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
 # wait_up NAME: the guest's init has started (its first line)
-wait_up() {
-  local i
-  for i in $(seq 1 60); do
-    grep -q '^pcipass-guest: up' "$(guest_log "$1")" 2>/dev/null && return 0
-    sleep 0.5
-  done
-  return 1
-}
+wait_up() { poll 60 0.5 grep -qs '^pcipass-guest: up' "$(guest_log "$1")"; }
 # mark KEY NAME: the guest console's length now, so that RealXenIT reads what it wrote after
 mark() { fact "$1.from" "$(lines_of "$(guest_log "$2")")"; }
 # watch KEY NAME yes|no: wait (at most 30 s) until a devices line after KEY's mark shows the e1000e
@@ -180,7 +175,7 @@ cat > /run/lv1.xml <<EOF
     <type arch='x86_64' machine='xenpv'>linux</type>
     <kernel>$VMLINUZ</kernel>
     <initrd>$PV_INITRD</initrd>
-    <cmdline>console=hvc0 loglevel=4</cmdline>
+    <cmdline>$guest_cmdline</cmdline>
   </os>
   <features><xen><passthrough state='on'/></xen></features>
   <devices><console type='pty'><target type='xen' port='0'/></console></devices>

@@ -38,11 +38,8 @@ done
 fetch_kernel
 find_java
 : > "$out/apt.log"
-xen_version="$(apt-cache policy "$xen_pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')"
-if { [ -z "$xen_version" ] || [ "$xen_version" = "(none)" ]; } && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq >&2 || true
-  xen_version="$(apt-cache policy "$xen_pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')"
-fi
+xen_candidate() { apt-cache policy "$xen_pkg" | awk '/Candidate:/ && $2 != "(none)" { print $2 }'; }
+xen_version="$(apt_answer xen_candidate)"
 fetch_deb "$repo/.cache/xen" "${xen_pkg}_${xen_version:-none}" "$xen_pkg=${xen_version:-none}"
 # QEMU's multiboot loader takes the hypervisor as the 32-bit ELF inside the package's .gz
 [ -f "$deb_dir/xen" ] || gunzip -c "$deb_dir/root/boot/xen-4.17-amd64.gz" > "$deb_dir/xen" \

@@ -62,7 +62,7 @@ class RealKernelIT {
 
     @BeforeAll
     static void bootTheGuestAndRunTheScenarios() throws Exception {
-        List<String> tools = List.of("qemu-system-x86_64", "busybox", "depmod", "cpio", "apt-get", "dpkg-deb");
+        List<String> tools = Stage.MACHINE_TOOLS;
         Thread cyclesBoot = new Thread(() -> {
             try {
                 CYCLES.complete(Stage.run("stage.sh", "real-kernel-cycles", tools, "cycles.sh", "1"));
@@ -378,8 +378,8 @@ class RealKernelIT {
         ms.sort(null);
         System.out.printf("real-kernel benchmark: %d hide/unhide cycles under TCG, median %d ms per cycle"
                 + " (min %d, max %d); both boots with every other scenario %s s, the cycles' boot %s s%n", count,
-                ms.get(ms.size() / 2), ms.get(0), ms.get(ms.size() - 1), readSeconds(stage.results),
-                readSeconds(cycles.results));
+                ms.get(ms.size() / 2), ms.get(0), ms.get(ms.size() - 1), stage.bootSeconds(),
+                cycles.bootSeconds());
     }
 
     /** The cycles' boot, once it ended (its failure, if it failed, is this test's). */
@@ -394,14 +394,6 @@ class RealKernelIT {
                 throw x;
             }
             throw e;
-        }
-    }
-
-    private static String readSeconds(Path results) {
-        try {
-            return Files.readString(results.resolve("stage.seconds")).strip();
-        } catch (IOException e) {
-            return "?";
         }
     }
 }

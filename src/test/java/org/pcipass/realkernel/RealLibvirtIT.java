@@ -38,8 +38,8 @@ class RealLibvirtIT {
 
     @BeforeAll
     static void bootTheHostAndRunLibvirtd() throws Exception {
-        stage = Stage.run("stage.sh", "real-libvirt", List.of("qemu-system-x86_64", "busybox", "depmod", "cpio",
-                "apt-get", "dpkg-deb", "virsh", "libvirtd", "virtlogd"), "libvirt-scenarios.sh", "1");
+        stage = Stage.run("stage.sh", "real-libvirt", Stage.tools("virsh", "libvirtd", "virtlogd"),
+                "libvirt-scenarios.sh", "1");
     }
 
     @Test

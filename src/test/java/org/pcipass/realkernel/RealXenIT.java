@@ -46,8 +46,7 @@ class RealXenIT {
 
     @BeforeAll
     static void bootXenAndRunTheScenarios() throws Exception {
-        stage = Stage.run("xen-stage.sh", "real-xen", List.of("qemu-system-x86_64", "busybox", "depmod", "cpio",
-                "apt-get", "dpkg-deb", "xl", "virsh", "libvirtd"));
+        stage = Stage.run("xen-stage.sh", "real-xen", Stage.tools("xl", "virsh", "libvirtd"));
     }
 
     private static String a() {

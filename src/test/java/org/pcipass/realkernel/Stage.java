@@ -32,6 +32,16 @@ final class Stage {
     static final boolean CI = "true".equals(System.getenv("CI"));
     /** the QEMU stage's target: every machine's boots and scenarios, from the first boot (issue 11) */
     static final int TARGET_SECONDS = 480;
+    /** what every machine's stage script needs on PATH (a machine may need more) */
+    static final List<String> MACHINE_TOOLS = List.of("qemu-system-x86_64", "busybox", "depmod", "cpio", "apt-get",
+            "dpkg-deb");
+
+    /** MACHINE_TOOLS and what one machine needs besides */
+    static List<String> tools(String... more) {
+        List<String> all = new ArrayList<>(MACHINE_TOOLS);
+        all.addAll(List.of(more));
+        return all;
+    }
     private static final AtomicLong FIRST_START = new AtomicLong(Long.MAX_VALUE);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -98,7 +108,7 @@ final class Stage {
 
     /**
      * The benchmark figure: this machine's time and the wall time of the whole QEMU stage so far, from
-     * the first machine's start (the machines run two at a time; the last figure printed is the stage's).
+     * the first machine's start (the machines run all at once; the last figure printed is the stage's).
      */
     static void printFigure(String what, Stage stage) {
         if (stage == null || stage.seconds < 0) {
@@ -126,6 +136,15 @@ final class Stage {
     String fact(String key) {
         assertThat(facts).as("the machine's facts").containsKey(key);
         return facts.get(key);
+    }
+
+    /** The machine's boots' seconds from its first boot (run_boots's stage.seconds), or "?". */
+    String bootSeconds() {
+        try {
+            return text("stage.seconds").strip();
+        } catch (IOException e) {
+            return "?";
+        }
     }
 
     String text(String file) throws IOException {
