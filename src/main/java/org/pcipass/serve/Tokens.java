@@ -75,11 +75,14 @@ public final class Tokens {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path file;
+    /** the file's text as it was read ("" when there is no file): what add and remove rewrite */
+    private final String text;
     private final List<Token> tokens;
 
-    private Tokens(Path file, List<Token> tokens) {
+    private Tokens(Path file, String text) {
         this.file = file;
-        this.tokens = List.copyOf(tokens);
+        this.text = text;
+        this.tokens = parse(file, text);
     }
 
     /** The tokens file under a state directory. */
@@ -95,16 +98,16 @@ public final class Tokens {
      */
     public static Tokens load(Path file) {
         checkFile(file, true);
-        return new Tokens(file, parse(file, read(file)));
+        return new Tokens(file, read(file));
     }
 
     /** The tokens, with no check of the file's mode or owner (token list reads it so). */
     public static Tokens read(Path file, boolean mustExist) {
         if (!mustExist && !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-            return new Tokens(file, List.of());
+            return new Tokens(file, "");
         }
         checkFile(file, false);
-        return new Tokens(file, parse(file, read(file)));
+        return new Tokens(file, read(file));
     }
 
     public Path file() {
@@ -155,10 +158,7 @@ public final class Tokens {
             byte[] raw = new byte[32];
             RANDOM.nextBytes(raw);
             Token t = new Token(name, r, Base64.getUrlEncoder().withoutPadding().encodeToString(raw));
-            String text = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
-            if (!text.isEmpty() && !text.endsWith("\n")) {
-                text += "\n";
-            }
+            String text = now.text.isEmpty() || now.text.endsWith("\n") ? now.text : now.text + "\n";
             write(file, text + t.name() + " " + t.role().text() + " " + t.secret() + "\n");
             return t;
         });
@@ -177,15 +177,14 @@ public final class Tokens {
                 throw new PcipassException.BadInput("no token named " + name + " in " + file
                         + "; see the names with pcipass token list");
             }
-            String text = Files.readString(file, StandardCharsets.UTF_8);
+            String text = now.text;
             StringBuilder kept = new StringBuilder();
             int start = 0;
             while (start < text.length()) {
                 int nl = text.indexOf('\n', start);
                 int end = nl < 0 ? text.length() : nl + 1;
-                String line = text.substring(start, end).strip();
-                String[] f = line.split("[ \t]+");
-                if (line.startsWith("#") || f.length != 3 || !f[0].equals(name)) {
+                String[] f = fields(text.substring(start, end));
+                if (f == null || f.length != 3 || !f[0].equals(name)) {
                     kept.append(text, start, end);
                 }
                 start = end;
@@ -251,6 +250,12 @@ public final class Tokens {
         }
     }
 
+    /** A line's fields (NAME ROLE SECRET when it is right), or null for a comment or a blank line. */
+    private static String[] fields(String line) {
+        String s = line.strip();
+        return s.isEmpty() || s.startsWith("#") ? null : s.split("[ \t]+");
+    }
+
     /** The tokens of a file's text; garbled lines, and names or secrets used twice, are bad input. */
     static List<Token> parse(Path file, String text) {
         List<Token> out = new ArrayList<>();
@@ -258,12 +263,11 @@ public final class Tokens {
         Set<String> secrets = new HashSet<>();
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
-            String line = lines[i].strip();
-            if (line.isEmpty() || line.startsWith("#")) {
+            String[] f = fields(lines[i]);
+            if (f == null) {
                 continue;
             }
             String where = "token file " + file + " line " + (i + 1);
-            String[] f = line.split("[ \t]+");
             if (f.length != 3) {
                 throw new PcipassException.BadInput(where + " is not NAME ROLE SECRET; fix or remove the line"
                         + " (pcipass token add makes lines of that form)");

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +54,11 @@ class PciIdsTest {
         assertThat(ids.vendorName(0x8086)).isEqualTo("Intel Corporation");
         assertThat(warnings).as("an absent default is no warning; a garbled one is").hasSize(1);
         assertThat(warnings.get(0)).contains(junk.toString()).endsWith("; skipped it");
+    }
+
+    /** What parsing {@code text} as the file "x" throws. */
+    private static AbstractThrowableAssert<?, ? extends Throwable> parsing(String text) {
+        return assertThatThrownBy(() -> PciIds.parse("x", text.getBytes(StandardCharsets.UTF_8)));
     }
 
     private static PciIds sample() {
@@ -125,13 +131,13 @@ class PciIdsTest {
 
     @Test
     void structureErrorsNameTheLine() {
-        assertThatThrownBy(() -> PciIds.parse("x", "\t1639  Orphan device\n".getBytes(StandardCharsets.UTF_8)))
+        parsing("\t1639  Orphan device\n")
                 .hasMessage("pci.ids x line 1: a device line before any vendor line");
-        assertThatThrownBy(() -> PciIds.parse("x", "14e4 Broadcom\n".getBytes(StandardCharsets.UTF_8)))
+        parsing("14e4 Broadcom\n")
                 .hasMessage("pci.ids x line 1: expected two spaces and a name after the id");
-        assertThatThrownBy(() -> PciIds.parse("x", "".getBytes(StandardCharsets.UTF_8)))
+        parsing("")
                 .hasMessage("pci.ids x is empty");
-        assertThatThrownBy(() -> PciIds.parse("x", "# only comments\n".getBytes(StandardCharsets.UTF_8)))
+        parsing("# only comments\n")
                 .hasMessage("pci.ids x holds no vendor records");
     }
 
@@ -146,9 +152,9 @@ class PciIdsTest {
 
     @Test
     void aControlCharacterOrACarriageReturnInANameIsGarbledAtThatLine() {
-        assertThatThrownBy(() -> PciIds.parse("x", "1af4  Red Hat\n\t1000  Vir\u0000tio\n".getBytes(StandardCharsets.UTF_8)))
+        parsing("1af4  Red Hat\n\t1000  Vir\u0000tio\n")
                 .hasMessage("pci.ids x line 2: control character in a name (binary junk?)");
-        assertThatThrownBy(() -> PciIds.parse("x", "1af4  Red Hat\r\n".getBytes(StandardCharsets.UTF_8)))
+        parsing("1af4  Red Hat\r\n")
                 .hasMessage("pci.ids x line 1: control character in a name (binary junk?)");
         byte[] badUtf8 = {'1', 'a', 'f', '4', ' ', ' ', 'R', (byte) 0xc3, '\n'};
         assertThatThrownBy(() -> PciIds.parse("x", badUtf8))
