@@ -13,10 +13,10 @@ import org.pcipass.sysfs.KernelWriter;
 
 /**
  * What a command runs against: its streams, environment, the host-command runner, the kernel writer,
- * the hypervisor backends and the clock (the hotplug guard's window).
+ * the hypervisor backends, the clock (the hotplug guard's window) and the caller (the audit log's actor).
  */
 public record Context(PrintStream out, PrintStream err, Map<String, String> env, CommandRunner runner,
-        KernelWriter kernel, GuestBackends backends, Clock clock) {
+        KernelWriter kernel, GuestBackends backends, Clock clock, Caller caller) {
 
     public Context(PrintStream out, PrintStream err, Map<String, String> env, CommandRunner runner) {
         this(out, err, env, runner, KernelWriter.REAL);
@@ -24,16 +24,21 @@ public record Context(PrintStream out, PrintStream err, Map<String, String> env,
 
     public Context(PrintStream out, PrintStream err, Map<String, String> env, CommandRunner runner,
             KernelWriter kernel) {
-        this(out, err, env, runner, kernel, GuestBackends.real(runner), Clock.systemUTC());
+        this(out, err, env, runner, kernel, GuestBackends.real(runner), Clock.systemUTC(), Caller.cli(env));
     }
 
     /** The same context with other hypervisor backends (tests: fakes). */
     public Context withBackends(GuestBackends b) {
-        return new Context(out, err, env, runner, kernel, b, clock);
+        return new Context(out, err, env, runner, kernel, b, clock, caller);
     }
 
     public Context withClock(Clock c) {
-        return new Context(out, err, env, runner, kernel, backends, c);
+        return new Context(out, err, env, runner, kernel, backends, c, caller);
+    }
+
+    /** The same context for another caller (the API server: a token) and other streams. */
+    public Context withCaller(Caller c, PrintStream o, PrintStream e) {
+        return new Context(o, e, env, runner, kernel, backends, clock, c);
     }
 
     HostPaths paths(Args args) {

@@ -29,7 +29,7 @@ import org.pcipass.store.Store;
 import org.pcipass.sysfs.Sysfs;
 
 /** What the guest commands share: options, the choice of backend, and the view of guests a plan is made from. */
-final class GuestCli {
+public final class GuestCli {
     static final CommandSpec.Opt VIA = CommandSpec.value("--via", "BACKEND", "libvirt or xl (default: xl in a Xen"
             + " dom0 where xl answers, else libvirt; --connect implies libvirt)");
     static final CommandSpec.Opt CONNECT = CommandSpec.value("--connect", "URI", "libvirt connection URI (default"
@@ -145,7 +145,7 @@ final class GuestCli {
     }
 
     /** {@code STATE/pcipass.conf}: {@code hotplug-limit} and {@code hotplug-window} (seconds), as key = value lines. */
-    static GuestView.HotplugLimit hotplugLimit(Path stateDir) {
+    public static GuestView.HotplugLimit hotplugLimit(Path stateDir) {
         Path file = stateDir.resolve("pcipass.conf");
         int count = GuestView.HotplugLimit.DEFAULT.count();
         long window = GuestView.HotplugLimit.DEFAULT.window().toSeconds();

@@ -71,7 +71,11 @@ final class Mutation {
         return Duration.ofMillis((long) (Math.min(seconds, 365 * 86400.0) * 1000)); // a year is "forever"
     }
 
-    /** Runs one mutating command: {@code planner} makes the plan from a fresh snapshot. */
+    /**
+     * Runs one mutating command: {@code planner} makes the plan from a fresh snapshot. A real run
+     * (not a dry run) leaves a row in the audit log however it ends, unless its input was bad (exit 2:
+     * nothing was attempted).
+     */
     static int run(Args args, Context ctx, String name, Function<Planner, Plan> planning) {
         HostPaths paths = ctx.paths(args);
         Sysfs sys = new Sysfs(paths.sysfs()); // where a done plan's devices are read back for the summary
@@ -80,23 +84,91 @@ final class Mutation {
         if (args.flag("--dry-run")) {
             warnOfJournal(ctx.err(), paths.stateDir());
             Plan plan = planning.apply(planner(ctx, args));
+            ctx.caller().planned(plan, paths, true);
             print(ctx.out(), plan, json, null, true, sys);
             return 0;
         }
+        Audit audit = new Audit(ctx, paths.stateDir(), name, args, command);
         try (HostLock lock = HostLock.acquire(paths.stateDir(), command, lockTimeout(ctx))) {
             Executor exec = recovered(ctx, paths);
             Plan plan = planning.apply(planner(ctx, args));
+            audit.plan = plan;
+            ctx.caller().planned(plan, paths, false);
             if (plan.isEmpty()) {
                 if (!plan.assignments().isEmpty()
                         || !plan.hiddenAfter().equals(org.pcipass.store.HiddenRegistry.load(paths.stateDir()))) {
                     exec.record(plan);
                 }
+                audit.outcome(Executor.Outcome.completed());
                 print(ctx.out(), plan, json, Executor.Outcome.completed(), false, sys);
                 return 0;
             }
             Executor.Outcome outcome = exec.apply(plan);
+            audit.outcome(outcome);
             print(ctx.out(), plan, json, outcome, false, sys);
             return reportFailure(ctx.err(), outcome, sys);
+        } catch (RuntimeException e) {
+            audit.failure(e);
+            throw e;
+        }
+    }
+
+    /** The audit row of one real run, written once it is known how the run ended. */
+    private static final class Audit {
+        private final Context ctx;
+        private final java.nio.file.Path stateDir;
+        private final String action;
+        private final String command;
+        private final List<PciAddress> devices = new ArrayList<>();
+        private final String guest;
+        private Plan plan;
+        private boolean written;
+
+        Audit(Context ctx, java.nio.file.Path stateDir, String action, Args args, String command) {
+            this.ctx = ctx;
+            this.stateDir = stateDir;
+            this.action = action;
+            this.command = command;
+            boolean guestCommand = action.equals("attach") || action.equals("detach");
+            this.guest = guestCommand && !args.positionals.isEmpty() ? args.positionals.get(0) : null;
+            for (String p : guestCommand ? args.positionals.subList(Math.min(1, args.positionals.size()),
+                    args.positionals.size()) : args.positionals) {
+                try {
+                    PciAddress a = PciAddress.parse(p);
+                    if (!devices.contains(a)) {
+                        devices.add(a);
+                    }
+                } catch (IllegalArgumentException e) {
+                    // checked before the run began: cannot happen for a run that got this far
+                }
+            }
+        }
+
+        void outcome(Executor.Outcome o) {
+            write(o.result(), o.done() ? 0 : 1, o.error());
+        }
+
+        /** A run stopped by an exception: refused (exit 3), stale (the server's check) or failed; bad input is not logged. */
+        void failure(RuntimeException e) {
+            int exit = e instanceof PcipassException p ? p.exitCode() : 1;
+            if (written || exit == 2) {
+                return;
+            }
+            String result = e instanceof Caller.StalePlan ? "stale" : exit == 3 ? "refused" : "failed";
+            write(result, exit, e.getMessage() == null ? String.valueOf(e) : e.getMessage().strip());
+        }
+
+        private void write(String result, int exit, String error) {
+            written = true;
+            org.pcipass.store.AuditEntry e = new org.pcipass.store.AuditEntry(0, ctx.clock().instant(),
+                    ctx.caller().actor(), ctx.caller().via(), action, devices, guest, result, exit, error, command,
+                    plan == null ? null : JsonTree.compact(PlanJson.steps(plan.steps())));
+            try (org.pcipass.store.Store store = org.pcipass.store.Store.open(stateDir)) {
+                ctx.caller().audited(store.audit(e));
+            } catch (RuntimeException failed) {
+                // the change itself stands (or was refused) either way: say so, do not turn it into a failure
+                ctx.err().println("pcipass: warning: the audit log was not written: " + failed.getMessage());
+            }
         }
     }
 

@@ -19,7 +19,9 @@ import java.util.List;
 final class Schema {
     static final String VERSION_TABLE = "schema_version";
 
-    static final List<List<String>> MIGRATIONS = List.of(List.of(
+    static final List<List<String>> MIGRATIONS = List.of(
+            // 1: the registry, the assignments, the hotplug log
+            List.of(
             // name/value pairs about the store itself, e.g. when STATE/hidden.json was imported
             """
             CREATE TABLE meta (
@@ -66,7 +68,27 @@ final class Schema {
                 action VARCHAR(64)   NOT NULL,
                 detail VARCHAR(4000)
             )""",
-            "CREATE INDEX audit_log_at ON audit_log (at)"));
+            "CREATE INDEX audit_log_at ON audit_log (at)"),
+            // 2: the audit log (issue 12): one row per change and per refused change, through the CLI or the
+            // API; id is MAX(id) + 1 taken in the INSERT itself (no AUTOINCREMENT); devices are addresses
+            // separated by single spaces; plan is the plan's steps as JSON. Migration 1's placeholder goes.
+            List.of("""
+            CREATE TABLE audit (
+                id        BIGINT        NOT NULL PRIMARY KEY,
+                at        BIGINT        NOT NULL,
+                actor     VARCHAR(255)  NOT NULL,
+                via       VARCHAR(16)   NOT NULL,
+                action    VARCHAR(32)   NOT NULL,
+                devices   TEXT          NOT NULL,
+                guest     VARCHAR(64),
+                result    VARCHAR(32)   NOT NULL,
+                exit_code INTEGER       NOT NULL,
+                error     TEXT,
+                command   TEXT,
+                plan      TEXT
+            )""",
+            "CREATE INDEX audit_at ON audit (at)",
+            "DROP TABLE audit_log"));
 
     static final int LATEST = MIGRATIONS.size();
 

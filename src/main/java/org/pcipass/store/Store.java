@@ -19,7 +19,7 @@ import org.pcipass.plan.HiddenDevice;
 /**
  * pcipass's records in {@code STATE/pcipass.db} (SQLite, through JDBC): the hidden-device registry,
  * the assignments of devices to guests (one guest per device, enforced by the table's key), the
- * hotplug log, and later the audit log. Opening it migrates its schema and imports a
+ * hotplug log, and the audit log. Opening it migrates its schema and imports a
  * {@code STATE/hidden.json} of earlier releases once (the file is then renamed
  * {@code hidden.json.imported}, kept for people; a hidden.json that appears later is ignored).
  * Every {@link #commit} also rewrites {@link Owners STATE/owners}, which {@code list} reads instead.
@@ -97,6 +97,29 @@ public final class Store implements AutoCloseable {
     /** Times of the successful live attaches and detaches of {@code device} at or after {@code from}, ascending. */
     public List<Instant> hotplugs(PciAddress device, Instant from) {
         return sql("reading the hotplug log", () -> Tables.hotplugs(c, device, from));
+    }
+
+    /** Appends one row to the audit log (its own transaction); returns the row as stored, numbered. */
+    public AuditEntry audit(AuditEntry e) {
+        requireWritable();
+        long id = transaction("writing the audit log", () -> Tables.appendAudit(c, e));
+        return new AuditEntry(id, e.at(), e.actor(), e.via(), e.action(), e.devices(), e.guest(), e.result(),
+                e.exit(), e.error(), e.command(), e.plan());
+    }
+
+    /** The newest {@code limit} audit rows, newest first, naming {@code device} (null: any) since {@code since} (null: ever). */
+    public List<AuditEntry> auditLog(PciAddress device, Instant since, int limit) {
+        return sql("reading the audit log", () -> Tables.audit(c, file, device, since, limit));
+    }
+
+    /** How many audit rows ended each way ({@code done}, {@code refused} …), for the server's metrics. */
+    public Map<String, Long> auditCounts() {
+        return sql("reading the audit log", () -> Tables.auditCounts(c));
+    }
+
+    /** The live attaches and detaches of each device at or after {@code from}, for the server's metrics. */
+    public Map<PciAddress, Integer> hotplugCounts(Instant from) {
+        return sql("reading the hotplug log", () -> Tables.hotplugCounts(c, file, from));
     }
 
     /**

@@ -169,6 +169,101 @@ final class Tables {
         return out;
     }
 
+    private static final String AUDIT_COLUMNS =
+            "id, at, actor, via, action, devices, guest, result, exit_code, error, command, plan";
+
+    /** Appends {@code e} numbered MAX(id) + 1 in the same statement (atomic in SQLite); returns its id. */
+    static long appendAudit(Connection c, AuditEntry e) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO audit (" + AUDIT_COLUMNS + ")"
+                + " SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM audit")) {
+            p.setLong(1, e.at().toEpochMilli());
+            p.setString(2, e.actor());
+            p.setString(3, e.via());
+            p.setString(4, e.action());
+            p.setString(5, String.join(" ", e.devices().stream().map(PciAddress::toString).toList()));
+            text(p, 6, e.guest());
+            p.setString(7, e.result());
+            p.setInt(8, e.exit());
+            text(p, 9, e.error());
+            text(p, 10, e.command());
+            text(p, 11, e.plan());
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT MAX(id) FROM audit"); ResultSet r = p.executeQuery()) {
+            return r.next() ? r.getLong(1) : 0;
+        }
+    }
+
+    /**
+     * The newest {@code limit} rows, newest first; only those naming {@code device} (null: all) and
+     * written at or after {@code since} (null: all).
+     */
+    static List<AuditEntry> audit(Connection c, Path file, PciAddress device, Instant since, int limit)
+            throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT " + AUDIT_COLUMNS + " FROM audit WHERE 1 = 1");
+        if (device != null) {
+            sql.append(" AND ' ' || devices || ' ' LIKE ?");
+        }
+        if (since != null) {
+            sql.append(" AND at >= ?");
+        }
+        sql.append(" ORDER BY id DESC LIMIT ?");
+        List<AuditEntry> out = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement(sql.toString())) {
+            int i = 1;
+            if (device != null) {
+                p.setString(i++, "% " + device + " %"); // an address has no LIKE wildcards (% or _)
+            }
+            if (since != null) {
+                p.setLong(i++, since.toEpochMilli());
+            }
+            p.setInt(i, limit);
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    out.add(row(file, "audit", r.getString(1), () -> {
+                        String devices = r.getString(6);
+                        List<PciAddress> list = new ArrayList<>();
+                        for (String d : devices.isEmpty() ? new String[0] : devices.split(" ")) {
+                            list.add(PciAddress.parse(d));
+                        }
+                        return new AuditEntry(r.getLong(1), Instant.ofEpochMilli(r.getLong(2)), r.getString(3),
+                                r.getString(4), r.getString(5), list, r.getString(7), r.getString(8), r.getInt(9),
+                                r.getString(10), r.getString(11), r.getString(12));
+                    }));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** How many audit rows end each way: result → count. */
+    static Map<String, Long> auditCounts(Connection c) throws SQLException {
+        Map<String, Long> out = new TreeMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT result, COUNT(*) FROM audit GROUP BY result");
+                ResultSet r = p.executeQuery()) {
+            while (r.next()) {
+                out.put(r.getString(1), r.getLong(2));
+            }
+        }
+        return out;
+    }
+
+    /** Live attaches and detaches per device at or after {@code from}. */
+    static Map<PciAddress, Integer> hotplugCounts(Connection c, Path file, Instant from) throws SQLException {
+        Map<PciAddress, Integer> out = new TreeMap<>();
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT device, COUNT(*) FROM hotplug_log WHERE at >= ? GROUP BY device")) {
+            p.setLong(1, from.toEpochMilli());
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    out.put(row(file, "hotplug_log", r.getString(1), () -> PciAddress.parse(r.getString(1))),
+                            r.getInt(2));
+                }
+            }
+        }
+        return out;
+    }
+
     static String meta(Connection c, String name) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT value FROM meta WHERE name = ?")) {
             p.setString(1, name);

@@ -80,7 +80,9 @@ class BookkeepingFailureTest {
         assertThat(o.exitCode()).as("stdout %s stderr %s", o.stdout(), o.stderr()).isEqualTo(1);
         assertThat(o.stderr()).as("stderr").contains("cannot write the journal " + h.journal() + ": File too large");
         if (line == 0) {
-            assertThat(o.stderr()).as("nothing was done").hasLineCount(1);
+            // the audit log cannot grow under the same file-size limit: said, and the exit code stays the plan's
+            assertThat(o.stderr().lines().filter(l -> !l.startsWith("pcipass: warning: the audit log was not written: ")))
+                    .as("nothing was done").hasSize(1);
             assertThat(h.sim.writes()).isEmpty();
         } else {
             assertThat(o.stderr()).contains("; rolled back: ");

@@ -17,11 +17,11 @@ import org.pcipass.pci.PciAddress;
 import org.pcipass.plan.HiddenDevice;
 
 /** Test helpers: a store file read or edited behind the store's back with plain SQL, and sample records. */
-final class Db {
+public final class Db {
     private Db() {}
 
     /** Every row {@code sql} selects, each row's columns joined by "|". */
-    static List<String> query(Path db, String sql) {
+    public static List<String> query(Path db, String sql) {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
                 Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
             List<String> out = new ArrayList<>();
@@ -37,6 +37,26 @@ final class Db {
         } catch (SQLException e) {
             throw new IllegalStateException(sql, e);
         }
+    }
+
+    /**
+     * Asserts that a refused or failed change left only its audit rows in the store: no hidden device,
+     * no assignment, and audit rows {@code "ACTION RESULT EXIT"} exactly as given, oldest first.
+     */
+    public static void onlyAudited(Path stateDir, String... rows) {
+        Path db = stateDir.resolve(Store.FILE);
+        org.assertj.core.api.Assertions.assertThat(query(db, "SELECT address FROM hidden")).as("hidden rows").isEmpty();
+        org.assertj.core.api.Assertions.assertThat(query(db, "SELECT device FROM assignments")).as("assignments")
+                .isEmpty();
+        org.assertj.core.api.Assertions.assertThat(query(db, "SELECT action || ' ' || result || ' ' || exit_code"
+                + " FROM audit ORDER BY id")).as("audit rows").containsExactly(rows);
+    }
+
+    /** The audit rows as {@code "ACTION RESULT EXIT"}, oldest first; none when there is no store. */
+    public static List<String> auditRows(Path stateDir) {
+        Path db = stateDir.resolve(Store.FILE);
+        return java.nio.file.Files.exists(db) ? query(db, "SELECT action || ' ' || result || ' ' || exit_code FROM audit"
+                + " ORDER BY id") : List.of();
     }
 
     static void execute(Path db, String sql) {

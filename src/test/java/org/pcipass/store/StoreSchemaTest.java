@@ -29,9 +29,9 @@ class StoreSchemaTest {
             assertThat(s.assignments()).isEmpty();
         }
         Path db = state.resolve(Store.FILE);
-        assertThat(Db.query(db, "SELECT version FROM schema_version")).containsExactly("1");
+        assertThat(Db.query(db, "SELECT version FROM schema_version")).containsExactly("1", "2");
         assertThat(Db.query(db, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"))
-                .containsExactly("table|assignments", "table|audit_log", "index|audit_log_at", "table|hidden",
+                .containsExactly("table|assignments", "table|audit", "index|audit_at", "table|hidden",
                         "table|hotplug_log", "table|meta", "table|schema_version");
         assertThat(Db.query(db, "SELECT name FROM pragma_table_info('hidden')")).containsExactly("address", "stub",
                 "original_driver", "original_module", "vendor_id", "device_id", "persisted", "adopted");
@@ -39,8 +39,8 @@ class StoreSchemaTest {
                 "guest", "backend", "connect", "mode", "state", "since");
         assertThat(Db.query(db, "SELECT name FROM pragma_table_info('hotplug_log')")).containsExactly("device", "op",
                 "guest", "at");
-        assertThat(Db.query(db, "SELECT name FROM pragma_table_info('audit_log')")).containsExactly("at", "actor",
-                "action", "detail");
+        assertThat(Db.query(db, "SELECT name FROM pragma_table_info('audit')")).containsExactly("id", "at", "actor",
+                "via", "action", "devices", "guest", "result", "exit_code", "error", "command", "plan");
         assertThat(Db.query(db, "SELECT value FROM meta WHERE name = 'hidden.json import'")).singleElement()
                 .asString().startsWith("nothing to import: no " + state.resolve("hidden.json") + " at ");
     }
@@ -60,7 +60,7 @@ class StoreSchemaTest {
             assertThat(s.hidden()).hasSize(1);
         }
         assertThat(Files.readAllBytes(db)).isEqualTo(before);
-        assertThat(Db.query(db, "SELECT version FROM schema_version")).containsExactly("1");
+        assertThat(Db.query(db, "SELECT version FROM schema_version")).containsExactly("1", "2");
     }
 
     @Test
@@ -71,7 +71,7 @@ class StoreSchemaTest {
         for (Runnable open : List.<Runnable>of(() -> Store.open(tmp), () -> Store.openIfExists(tmp),
                 () -> org.pcipass.store.HiddenRegistry.load(tmp))) {
             assertThatThrownBy(open::run).isExactlyInstanceOf(PcipassException.class).hasMessage("the store " + db
-                    + " has schema version 7, newer than this pcipass knows (1): a newer pcipass wrote it; run that"
+                    + " has schema version 7, newer than this pcipass knows (" + Schema.LATEST + "): a newer pcipass wrote it; run that"
                     + " release");
         }
     }
