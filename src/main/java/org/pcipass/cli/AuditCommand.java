@@ -14,7 +14,7 @@ import org.pcipass.store.AuditEntry;
 import org.pcipass.store.Store;
 
 /** The audit log: every change and every refused change, through the CLI or the API, newest first. */
-final class AuditCommand implements Command {
+public final class AuditCommand implements Command {
     private static final CommandSpec SPEC = new CommandSpec("audit",
             "The audit log, newest first: every hide, unhide, attach and detach that ran (not dry runs) through the"
                     + " CLI or the API, and every one that was refused or failed: who (the Unix user, or the API"
@@ -85,7 +85,7 @@ final class AuditCommand implements Command {
     }
 
     /** {id, time, actor, via, action, devices, guest, result, exit, error, command, steps}. */
-    static Map<String, Object> json(AuditEntry r) {
+    public static Map<String, Object> json(AuditEntry r) {
         Map<String, Object> n = JsonTree.object();
         n.put("id", r.id());
         n.put("time", r.at().toString());

@@ -88,7 +88,8 @@ final class Mutation {
             print(ctx.out(), plan, json, null, true, sys);
             return 0;
         }
-        Audit audit = new Audit(ctx, paths.stateDir(), name, args, command);
+        // the audit log's command line: what was asked, without the output's form
+        Audit audit = new Audit(ctx, paths.stateDir(), name, args, command.replace(" --json", ""));
         try (HostLock lock = HostLock.acquire(paths.stateDir(), command, lockTimeout(ctx))) {
             Executor exec = recovered(ctx, paths);
             Plan plan = planning.apply(planner(ctx, args));

@@ -1,0 +1,637 @@
+package org.pcipass.serve;
+
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.sse.SseClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.pcipass.PcipassException;
+import org.pcipass.apply.JsonTree;
+import org.pcipass.apply.PlanJson;
+import org.pcipass.cli.Caller;
+import org.pcipass.host.HostPaths;
+import org.pcipass.plan.Plan;
+import org.pcipass.store.AuditEntry;
+
+/**
+ * {@code pcipass serve}: the REST API, the web page, Server-Sent Events and the metrics, on Javalin
+ * (Jetty 12). Every command runs through {@link Runner}, that is through the CLI's own code, so the
+ * server and the CLI share the planner, the executor, the host lock and the store. Changes from the
+ * API are also taken one at a time inside the server.
+ */
+public final class Server implements AutoCloseable {
+    /** How and where to listen. */
+    public record Options(String host, int port, Path tokenFile, Path tlsCert, Path tlsKey) {}
+
+    static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+            + " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    private static final String JSON = "application/json; charset=utf-8";
+    private static final String TOKEN = "pcipass.token";
+    private static final Set<String> READS_WITHOUT_TOKEN_FROM_LOOPBACK = Set.of("/metrics");
+
+    private final Options options;
+    private final HostPaths paths;
+    private final Runner runner;
+    private final HostWatch watch;
+    private final Metrics metrics = new Metrics();
+    private final Auth auth;
+    private final ReentrantLock changes = new ReentrantLock(true);
+    private final Set<SseClient> clients = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService keepAlive;
+    private final Map<String, byte[]> assets = new ConcurrentHashMap<>();
+    private final PrintStream log;
+    private final Javalin app;
+
+    private Server(Options options, org.pcipass.cli.Context base, List<String> globals, HostPaths paths) {
+        this.options = options;
+        this.paths = paths;
+        this.log = base.err();
+        this.auth = new Auth(options.tokenFile(), log);
+        this.runner = new Runner(base, globals);
+        for (String asset : List.of("index.html", "app.js", "app.css")) {
+            assets.put(asset, resource("web/" + asset));
+        }
+        this.watch = new HostWatch(paths.sysfs(), paths.configRoot(), paths.stateDir(), this::deviceList);
+        watch.onChange(v -> broadcast("snapshot", "{\"version\":" + v + "}"));
+        this.keepAlive = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pcipass-sse-keepalive");
+            t.setDaemon(true);
+            return t;
+        });
+        keepAlive.scheduleWithFixedDelay(() -> clients.forEach(c -> {
+            try {
+                c.sendComment("keep-alive");
+            } catch (RuntimeException e) {
+                clients.remove(c);
+            }
+        }), 15, 15, TimeUnit.SECONDS);
+        this.app = Javalin.create(this::configure);
+    }
+
+    /**
+     * Checks the tokens file and the TLS files, then listens; returns once the server answers.
+     *
+     * @throws PcipassException.BadInput (exit 2) for a tokens file that is missing, open to others,
+     *     owned by another user or garbled, for TLS files that cannot be used, and for an address
+     *     that cannot be listened on
+     */
+    public static Server start(Options options, org.pcipass.cli.Context base, HostPaths paths) {
+        // the commands the server runs see the paths it was started with (options and environment alike)
+        List<String> globals = new ArrayList<>(List.of("--sysfs=" + paths.sysfs(), "--config-root=" + paths.configRoot(),
+                "--state-dir=" + paths.stateDir()));
+        if (paths.pciIds() != null) {
+            globals.add("--pci-ids=" + paths.pciIds());
+        }
+        Server s = new Server(options, base, globals, paths);
+        try {
+            s.app.start();
+        } catch (RuntimeException e) {
+            s.closeQuietly();
+            Throwable cause = e;
+            while (cause.getCause() != null && !(cause instanceof java.net.BindException)) {
+                cause = cause.getCause();
+            }
+            throw new PcipassException.BadInput("cannot listen on " + options.host() + ":" + options.port() + " ("
+                    + cause.getMessage() + "); give a free port with --listen HOST:PORT");
+        }
+        return s;
+    }
+
+    /** The port listened on (the one chosen when --listen gave port 0). */
+    public int port() {
+        return app.port();
+    }
+
+    /** The page's address: http://HOST:PORT/ (https with TLS). */
+    public String url() {
+        String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
+        return (options.tlsCert() == null ? "http" : "https") + "://" + host + ":" + port() + "/";
+    }
+
+    private void configure(io.javalin.config.JavalinConfig cfg) {
+        cfg.startup.showJavalinBanner = false;
+        cfg.startup.showOldJavalinVersionWarning = false;
+        cfg.http.prefer405over404 = true;
+        cfg.http.compressionStrategy = CompressionStrategy.NONE; // the device list is gzipped once per snapshot
+        cfg.http.maxRequestSize = Requests.MAX_BODY;
+        cfg.jetty.host = options.host();
+        cfg.jetty.port = options.port();
+        if (options.tlsCert() != null) {
+            java.security.KeyStore ks = Tls.keyStore(options.tlsCert(), options.tlsKey());
+            cfg.jetty.addConnector((server, http) -> {
+                SslContextFactory.Server ssl = new SslContextFactory.Server();
+                ssl.setKeyStore(ks);
+                ssl.setKeyStorePassword(new String(Tls.PASSWORD));
+                HttpConfiguration https = new HttpConfiguration(http);
+                https.addCustomizer(new SecureRequestCustomizer(false));
+                ServerConnector c = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
+                        new HttpConnectionFactory(https));
+                c.setHost(options.host());
+                c.setPort(options.port());
+                return c;
+            });
+        }
+        cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+        cfg.jetty.modifyServletContextHandler(h -> h.setErrorHandler(new JsonErrorHandler()));
+        cfg.requestLogger.http((ctx, ms) -> metrics.request(ctx.method().name(), route(ctx), ctx.statusCode(),
+                (long) (ms * 1_000_000L)));
+
+        var r = cfg.routes;
+        r.before(this::securityHeaders);
+        r.before("/api/*", this::authenticate);
+        r.before("/metrics", this::authenticate);
+        r.get("/", ctx -> asset(ctx, "index.html", "text/html; charset=utf-8"));
+        r.get("/index.html", ctx -> asset(ctx, "index.html", "text/html; charset=utf-8"));
+        r.get("/app.js", ctx -> asset(ctx, "app.js", "text/javascript; charset=utf-8"));
+        r.get("/app.css", ctx -> asset(ctx, "app.css", "text/css; charset=utf-8"));
+        r.get("/api/whoami", ctx -> {
+            Tokens.Token t = ctx.attribute(TOKEN);
+            Map<String, Object> o = JsonTree.object();
+            o.put("name", t.name());
+            o.put("role", t.role().text());
+            json(ctx, 200, o);
+        });
+        r.get("/api/devices", this::devices);
+        r.get("/api/devices/{address}", ctx -> read(ctx, List.of("show", "--json", "--", ctx.pathParam("address"))));
+        r.get("/api/groups", ctx -> read(ctx, List.of("groups", "--json")));
+        r.get("/api/checks", ctx -> read(ctx, List.of("check", "--json")));
+        r.get("/api/assignments", ctx -> read(ctx, List.of("assignments", "--json")));
+        r.get("/api/audit", this::audit);
+        for (String action : List.of("hide", "unhide", "attach", "detach")) {
+            r.post("/api/" + action, ctx -> change(ctx, action));
+        }
+        r.sse("/api/events", client -> {
+            client.keepAlive();
+            clients.add(client);
+            client.onClose(() -> clients.remove(client));
+            client.sendEvent("snapshot", "{\"version\":" + watch.current().version() + "}");
+        });
+        r.get("/metrics", this::metrics);
+
+        r.exception(ApiError.class, (e, ctx) -> json(ctx, e.status, e.body));
+        r.exception(HttpResponseException.class, (e, ctx) -> {
+            int status = e.getStatus() == 413 ? 400 : e.getStatus();
+            String message = switch (e.getStatus()) {
+                case 404 -> "no such page or endpoint: " + Requests.printable(ctx.path()) + " (the API is under /api/)";
+                case 405 -> ctx.method().name() + " is not allowed on " + Requests.printable(ctx.path());
+                case 413 -> "the request body is larger than " + Requests.MAX_BODY + " bytes";
+                default -> Requests.oneLine(e.getMessage());
+            };
+            json(ctx, status, ApiError.of(status, status == 400 ? 2 : 1, message).body);
+        });
+        r.exception(Exception.class, (e, ctx) -> {
+            log.println("pcipass: internal error answering " + ctx.method() + " " + ctx.path() + ": " + e);
+            json(ctx, 500, ApiError.of(500, 1, "internal error: " + Requests.oneLine(String.valueOf(e))).body);
+        });
+    }
+
+    private static String route(Context ctx) {
+        try {
+            var e = ctx.endpoint();
+            return e == null ? "unmatched" : e.path;
+        } catch (RuntimeException e) {
+            return "unmatched";
+        }
+    }
+
+    private void securityHeaders(Context ctx) {
+        ctx.header("Content-Security-Policy", CSP);
+        ctx.header("X-Content-Type-Options", "nosniff");
+        ctx.header("Referrer-Policy", "no-referrer");
+        ctx.header("X-Frame-Options", "DENY");
+        ctx.header("Cache-Control", "no-store");
+    }
+
+    /** Every /api/ call needs a token; /metrics needs one unless it comes from this machine. */
+    private void authenticate(Context ctx) {
+        if (READS_WITHOUT_TOKEN_FROM_LOOPBACK.contains(ctx.path()) && loopback(ctx.req().getRemoteAddr())) {
+            return;
+        }
+        Tokens.Token t = auth.check(ctx.header("Authorization"), ctx.req().getRemoteAddr());
+        ctx.attribute(TOKEN, t);
+        boolean change = !ctx.method().name().equals("GET") && !ctx.method().name().equals("HEAD");
+        if (change && !t.role().mayChange()) {
+            throw ApiError.of(403, 3, "token '" + t.name() + "' is a viewer; changes need an admin token (pcipass token"
+                    + " add NAME --role admin)");
+        }
+    }
+
+    static boolean loopback(String address) {
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void asset(Context ctx, String name, String type) {
+        ctx.header("Cache-Control", "no-cache");
+        ctx.contentType(type).result(assets.get(name));
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = Server.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("the jar lacks org/pcipass/serve/" + name);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read org/pcipass/serve/" + name + " from the jar", e);
+        }
+    }
+
+    /** GET /api/devices: the snapshot's list, gzipped for clients that take it, 304 when the client has it. */
+    private void devices(Context ctx) {
+        HostWatch.Snapshot s = watch.current();
+        String etag = "\"v" + s.version() + "-" + s.fingerprint().substring(0, 16) + "\"";
+        ctx.header("ETag", etag);
+        ctx.header("Cache-Control", "no-cache");
+        ctx.header("X-Pcipass-Snapshot", String.valueOf(s.version()));
+        if (etag.equals(ctx.header("If-None-Match"))) {
+            ctx.status(304);
+            return;
+        }
+        String accept = ctx.header("Accept-Encoding");
+        ctx.contentType(JSON);
+        if (accept != null && accept.contains("gzip")) {
+            ctx.header("Content-Encoding", "gzip");
+            ctx.header("Vary", "Accept-Encoding");
+            ctx.result(s.gzip());
+        } else {
+            ctx.result(s.json());
+        }
+    }
+
+    private byte[] deviceList() {
+        Runner.Result r = runner.run(reader("server"), List.of("list", "--json"));
+        if (r.exit() != 0) {
+            throw new PcipassException("list failed (exit " + r.exit() + "): " + r.error());
+        }
+        return r.out().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void audit(Context ctx) {
+        List<String> argv = new ArrayList<>(List.of("audit", "--json"));
+        for (String q : List.of("device", "since", "limit")) {
+            String v = ctx.queryParam(q);
+            if (v != null && !v.isEmpty()) {
+                argv.add("--" + q + "=" + v);
+            }
+        }
+        if (ctx.queryParam("limit") == null || ctx.queryParam("limit").isEmpty()) {
+            argv.add("--limit=500");
+        }
+        read(ctx, argv);
+    }
+
+    /** A read: the command's JSON as it prints it, or its error. {@code check} exits 4 for a FAIL: still an answer. */
+    private void read(Context ctx, List<String> argv) {
+        Tokens.Token t = ctx.attribute(TOKEN);
+        Runner.Result r = runner.run(reader(t.name()), argv);
+        if (r.exit() != 0 && !(argv.get(0).equals("check") && r.exit() == 4)) {
+            throw ApiError.of(ApiError.status(r.exit()), r.exit(), r.error());
+        }
+        ctx.contentType(JSON).result(r.out());
+    }
+
+    private static Caller reader(String name) {
+        return new Caller() {
+            @Override
+            public String actor() {
+                return name;
+            }
+
+            @Override
+            public String via() {
+                return "api";
+            }
+        };
+    }
+
+    /** POST /api/ACTION: a dry run (the plan and its id) or a change (applied only if its plan id still holds). */
+    private void change(Context ctx, String action) throws IOException {
+        byte[] body;
+        try (InputStream in = ctx.req().getInputStream()) {
+            body = in.readNBytes(Requests.MAX_BODY + 1);
+        }
+        Requests.Change change = Requests.parse(action, body);
+        Tokens.Token t = ctx.attribute(TOKEN);
+        ApiCaller caller = new ApiCaller(t.name(), change);
+        List<String> argv = new ArrayList<>(change.argv());
+        argv.add(1, "--json");
+        if (change.dryRun()) {
+            argv.add(2, "--dry-run");
+        }
+        Runner.Result r;
+        if (change.dryRun()) {
+            r = runner.run(caller, argv);
+        } else {
+            changes.lock();
+            try {
+                r = runner.run(caller, argv);
+            } finally {
+                changes.unlock();
+                watch.changed();
+            }
+        }
+        if (caller.stale != null) {
+            Map<String, Object> o = ApiError.of(409, 3, r.error()).body;
+            o.put("stale", true);
+            o.put("plan", planJson(caller.stale, caller.planId, true));
+            json(ctx, 409, o);
+            return;
+        }
+        Map<String, Object> printed = r.out().isBlank() ? null : parsedObject(r.out());
+        if (r.exit() == 0 && printed != null) {
+            Map<String, Object> o = JsonTree.object();
+            o.put("dryRun", change.dryRun());
+            o.put("planId", caller.planId);
+            o.putAll(printed);
+            json(ctx, 200, o);
+            return;
+        }
+        Map<String, Object> o = ApiError.of(ApiError.status(r.exit()), r.exit(), r.error()).body;
+        if (printed != null) {
+            o.put("planId", caller.planId);
+            printed.forEach(o::putIfAbsent);
+            o.put("error", r.error()); // the plan's own error field says the same; the command's line wins
+        }
+        json(ctx, ApiError.status(r.exit()), o);
+    }
+
+    private static Map<String, Object> planJson(Plan plan, String planId, boolean dryRun) {
+        Map<String, Object> o = JsonTree.object();
+        o.put("dryRun", dryRun);
+        o.put("planId", planId);
+        o.put("steps", PlanJson.steps(plan.steps()));
+        o.put("notes", new ArrayList<Object>(plan.notes()));
+        return o;
+    }
+
+    private static Map<String, Object> parsedObject(String text) {
+        try {
+            return JsonTree.asObject(JsonTree.parse(text), "the command's output");
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The API's caller: a token, and the plan id of what it planned. The id hashes the command line,
+     * the plan's steps and every device's driver at planning time, so a confirmation made on another
+     * host state (a device changed driver, appeared or went) or for another request is refused as stale.
+     */
+    private final class ApiCaller implements Caller {
+        private final String name;
+        private final Requests.Change change;
+        String planId;
+        Plan stale;
+
+        ApiCaller(String name, Requests.Change change) {
+            this.name = name;
+            this.change = change;
+        }
+
+        @Override
+        public String actor() {
+            return name;
+        }
+
+        @Override
+        public String via() {
+            return "api";
+        }
+
+        @Override
+        public void planned(Plan plan, HostPaths p, boolean dryRun) {
+            MessageDigest md = HostWatch.sha256();
+            md.update(String.join("\u0000", change.argv()).getBytes(StandardCharsets.UTF_8));
+            md.update((byte) '\n');
+            md.update(JsonTree.compact(PlanJson.steps(plan.steps())).getBytes(StandardCharsets.UTF_8));
+            md.update((byte) '\n');
+            md.update(HostWatch.drivers(p.sysfs()).getBytes(StandardCharsets.UTF_8));
+            planId = HexFormat.of().formatHex(md.digest());
+            if (!dryRun && change.planId() != null && !change.planId().equals(planId)) {
+                stale = plan;
+                throw new Caller.StalePlan("the host changed since plan " + change.planId().substring(0, 12)
+                        + "… was made, so nothing was changed; review the new plan (planId " + planId.substring(0, 12)
+                        + "…) and confirm it", plan);
+            }
+        }
+
+        @Override
+        public void audited(AuditEntry entry) {
+            broadcast("audit", JsonTree.compact(org.pcipass.cli.AuditCommand.json(entry)));
+        }
+    }
+
+    private void broadcast(String event, String data) {
+        for (SseClient c : clients) {
+            try {
+                c.sendEvent(event, data);
+            } catch (RuntimeException e) {
+                clients.remove(c);
+            }
+        }
+    }
+
+    /** GET /metrics: the host's gauges (from the snapshot and the store) and the server's request metrics. */
+    private void metrics(Context ctx) {
+        StringBuilder out = new StringBuilder(4096);
+        HostWatch.Snapshot s = watch.current();
+        Map<String, Long> verdicts = new java.util.TreeMap<>();
+        long owned = 0;
+        try {
+            for (Object d : (List<?>) JsonTree.parse(new String(s.json(), StandardCharsets.UTF_8))) {
+                Map<String, Object> dev = JsonTree.asObject(d, "device");
+                verdicts.merge(String.valueOf(dev.get("verdict")), 1L, Long::sum);
+                if (dev.get("owner") != null) {
+                    owned++;
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("the snapshot's device list is not JSON", e);
+        }
+        Metrics.help(out, "pcipass_devices", "gauge", "PCI devices by verdict");
+        for (String v : List.of("not-endpoint", "host-critical", "group-blocked", "assigned", "no-iommu", "ready",
+                "assignable")) {
+            Metrics.gauge(out, "pcipass_devices", "verdict=\"" + v + "\"", verdicts.getOrDefault(v, 0L));
+        }
+        Metrics.help(out, "pcipass_devices_owned", "gauge", "devices a guest owns (pcipass's and other tools')");
+        Metrics.gauge(out, "pcipass_devices_owned", null, owned);
+        var limit = org.pcipass.cli.GuestCli.hotplugLimit(paths.stateDir());
+        Instant windowStart = Instant.now().minus(limit.window());
+        Map<String, Long> results = Map.of();
+        Map<org.pcipass.pci.PciAddress, Integer> hotplugs = Map.of();
+        int hidden = 0;
+        int assignments = 0;
+        try (org.pcipass.store.Store store = org.pcipass.store.Store.openIfExists(paths.stateDir())) {
+            if (store != null) {
+                hidden = store.hidden().size();
+                assignments = store.assignments().size();
+                results = store.auditCounts();
+                hotplugs = store.hotplugCounts(windowStart);
+            }
+        }
+        Metrics.help(out, "pcipass_hidden_devices", "gauge", "devices pcipass has hidden from the host (its registry)");
+        Metrics.gauge(out, "pcipass_hidden_devices", null, hidden);
+        Metrics.help(out, "pcipass_assignments", "gauge", "pcipass's assignments of devices to guests");
+        Metrics.gauge(out, "pcipass_assignments", null, assignments);
+        Metrics.help(out, "pcipass_hotplug_limit", "gauge", "live attaches and detaches allowed per device per window");
+        Metrics.gauge(out, "pcipass_hotplug_limit", null, limit.count());
+        Metrics.help(out, "pcipass_hotplug_window_seconds", "gauge", "the hotplug limit's window");
+        Metrics.gauge(out, "pcipass_hotplug_window_seconds", null, limit.window().toSeconds());
+        Metrics.help(out, "pcipass_hotplugs_in_window", "gauge", "live attaches and detaches of a device in the current"
+                + " window");
+        hotplugs.forEach((d, n) -> Metrics.gauge(out, "pcipass_hotplugs_in_window", "device=\"" + d + "\"", n));
+        Metrics.help(out, "pcipass_plans_total", "counter", "changes through the CLI and the API by how they ended"
+                + " (the audit log)");
+        for (String res : List.of("done", "rolled-back", "rollback-failed", "refused", "failed", "stale")) {
+            Metrics.gauge(out, "pcipass_plans_total", "result=\"" + res + "\"", results.getOrDefault(res, 0L));
+        }
+        Metrics.help(out, "pcipass_snapshot_version", "gauge", "the server's host snapshot, counted up at each change");
+        Metrics.gauge(out, "pcipass_snapshot_version", null, s.version());
+        Metrics.help(out, "pcipass_event_clients", "gauge", "pages listening to /api/events");
+        Metrics.gauge(out, "pcipass_event_clients", null, clients.size());
+        metrics.writeRequests(out);
+        ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(out.toString());
+    }
+
+    static void json(Context ctx, int status, Object tree) {
+        ctx.status(status).contentType(JSON).result(JsonTree.pretty(tree));
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (RuntimeException e) {
+            // stopping a server that did not start
+        }
+    }
+
+    @Override
+    public void close() {
+        keepAlive.shutdownNow();
+        watch.close();
+        clients.forEach(c -> {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                // gone already
+            }
+        });
+        app.stop();
+    }
+
+    /**
+     * The tokens file, read again when it changes (so {@code pcipass token add} needs no restart; a
+     * file that turned unsafe keeps the tokens read before, with a warning), and the slower answers
+     * to repeated failures from one address: 250 ms more per failure in the last minute, at most 5 s.
+     */
+    static final class Auth {
+        private final Path file;
+        private final PrintStream log;
+        private volatile Tokens tokens;
+        private volatile FileTime modified;
+        private volatile long size;
+        private final Map<String, long[]> failures = new ConcurrentHashMap<>(); // address → {count, last ms}
+
+        Auth(Path file, PrintStream log) {
+            this.file = file;
+            this.log = log;
+            this.tokens = Tokens.load(file);
+            if (tokens.all().isEmpty()) {
+                throw new PcipassException.BadInput("the tokens file " + file + " holds no token; add one: pcipass"
+                        + " token add NAME --role admin");
+            }
+            stamp();
+        }
+
+        private void stamp() {
+            try {
+                modified = Files.getLastModifiedTime(file);
+                size = Files.size(file);
+            } catch (IOException e) {
+                modified = null;
+            }
+        }
+
+        private void reloadIfChanged() {
+            FileTime m;
+            long n;
+            try {
+                m = Files.getLastModifiedTime(file);
+                n = Files.size(file);
+            } catch (IOException e) {
+                return; // gone for a moment (an editor's rename): keep what was read
+            }
+            if (m.equals(modified) && n == size) {
+                return;
+            }
+            synchronized (this) {
+                try {
+                    tokens = Tokens.load(file);
+                    log.println("pcipass: read the tokens file " + file + " again (" + tokens.all().size() + " tokens)");
+                } catch (PcipassException e) {
+                    log.println("pcipass: warning: " + e.getMessage() + "; the tokens read before stay in use");
+                }
+                modified = m;
+                size = n;
+            }
+        }
+
+        /** The token presented, or a 401 (after the delay its address has earned). */
+        Tokens.Token check(String header, String address) {
+            reloadIfChanged();
+            String secret = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).strip()
+                    : null;
+            Tokens.Token t = secret == null ? null : tokens.authenticate(secret);
+            if (t != null) {
+                return t;
+            }
+            long now = System.currentTimeMillis();
+            long[] f = failures.compute(address, (a, old) -> old == null || now - old[1] > 60_000 ? new long[] {1, now}
+                    : new long[] {old[0] + 1, now});
+            if (failures.size() > 10_000) {
+                failures.entrySet().removeIf(e -> now - e.getValue()[1] > 60_000);
+            }
+            long delay = Math.min(5_000, (f[0] - 1) * 250);
+            if (delay > 0) {
+                try {
+                    Thread.sleep(delay);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            throw ApiError.of(401, 2, header == null ? "no token: send Authorization: Bearer SECRET (pcipass token add"
+                    + " NAME --role viewer|admin makes one)" : "unknown token: the Authorization header names no token"
+                    + " in " + file.getFileName() + "; make one with pcipass token add NAME --role viewer|admin");
+        }
+    }
+}
