@@ -67,6 +67,8 @@ public final class Server implements AutoCloseable {
     private final Map<String, byte[]> assets = new ConcurrentHashMap<>();
     private final PrintStream log;
     private final Javalin app;
+    private long lastAudit;
+    private FileTime auditStamp;
 
     private Server(Options options, org.pcipass.cli.Context base, List<String> globals, HostPaths paths) {
         this.options = options;
@@ -91,6 +93,8 @@ public final class Server implements AutoCloseable {
                 clients.remove(c);
             }
         }), 15, 15, TimeUnit.SECONDS);
+        this.lastAudit = newestAudit();
+        keepAlive.scheduleWithFixedDelay(this::pollAudit, 2, 2, TimeUnit.SECONDS);
         this.app = Javalin.create(this::configure);
     }
 
@@ -358,6 +362,7 @@ public final class Server implements AutoCloseable {
             } finally {
                 changes.unlock();
                 watch.changed();
+                pollAudit();
             }
         }
         if (caller.stale != null) {
@@ -445,9 +450,43 @@ public final class Server implements AutoCloseable {
             }
         }
 
-        @Override
-        public void audited(AuditEntry entry) {
-            broadcast("audit", JsonTree.compact(org.pcipass.cli.AuditCommand.json(entry)));
+    }
+
+    private long newestAudit() {
+        try (org.pcipass.store.Store store = org.pcipass.store.Store.openIfExists(paths.stateDir())) {
+            List<AuditEntry> rows = store == null ? List.of() : store.auditLog(null, null, 1);
+            return rows.isEmpty() ? 0 : rows.get(0).id();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Sends the page each audit row written since the last look, oldest first, whoever wrote it (the
+     * API or the CLI): checked every two seconds (the store file's time, then its new rows) and at
+     * once after each change through the API.
+     */
+    private synchronized void pollAudit() {
+        try {
+            Path db = paths.stateDir().resolve(org.pcipass.store.Store.FILE);
+            FileTime stamp = Files.exists(db) ? Files.getLastModifiedTime(db) : null;
+            if (stamp == null || stamp.equals(auditStamp)) {
+                return;
+            }
+            auditStamp = stamp;
+            List<AuditEntry> rows;
+            try (org.pcipass.store.Store store = org.pcipass.store.Store.openIfExists(paths.stateDir())) {
+                rows = store == null ? List.of() : store.auditLog(null, null, 200);
+            }
+            for (int i = rows.size() - 1; i >= 0; i--) {
+                AuditEntry e = rows.get(i);
+                if (e.id() > lastAudit) {
+                    broadcast("audit", JsonTree.compact(org.pcipass.cli.AuditCommand.json(e)));
+                    lastAudit = e.id();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the store is busy or gone for a moment: the next look sends what it missed
         }
     }
 
@@ -552,7 +591,8 @@ public final class Server implements AutoCloseable {
     /**
      * The tokens file, read again when it changes (so {@code pcipass token add} needs no restart; a
      * file that turned unsafe keeps the tokens read before, with a warning), and the slower answers
-     * to repeated failures from one address: 250 ms more per failure in the last minute, at most 5 s.
+     * to repeated failures from one address: 250 ms more per wrong token in the last minute, at most 5 s
+     * (a request with no token at all is not a guess and is answered at once).
      */
     static final class Auth {
         private final Path file;
@@ -615,6 +655,10 @@ public final class Server implements AutoCloseable {
             if (t != null) {
                 return t;
             }
+            if (header == null) { // no token at all is not a guess: a page before its token is pasted
+                throw ApiError.of(401, 2, "no token: send Authorization: Bearer SECRET (pcipass token add NAME --role"
+                        + " viewer|admin makes one)");
+            }
             long now = System.currentTimeMillis();
             long[] f = failures.compute(address, (a, old) -> old == null || now - old[1] > 60_000 ? new long[] {1, now}
                     : new long[] {old[0] + 1, now});
@@ -629,9 +673,8 @@ public final class Server implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
-            throw ApiError.of(401, 2, header == null ? "no token: send Authorization: Bearer SECRET (pcipass token add"
-                    + " NAME --role viewer|admin makes one)" : "unknown token: the Authorization header names no token"
-                    + " in " + file.getFileName() + "; make one with pcipass token add NAME --role viewer|admin");
+            throw ApiError.of(401, 2, "unknown token: the Authorization header names no token in " + file.getFileName()
+                    + "; make one with pcipass token add NAME --role viewer|admin");
         }
     }
 }

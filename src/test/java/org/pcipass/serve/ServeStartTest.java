@@ -83,6 +83,34 @@ class ServeStartTest {
         assertThat(half.err()).contains("--tls-cert and --tls-key go together");
     }
 
+    /** The metrics need no token from this machine only: served on another address of it, they need a viewer's. */
+    @Test
+    void metricsFromBeyondLoopbackNeedAToken() throws Exception {
+        java.net.InetAddress address = java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())
+                .stream().flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+                .filter(a -> a instanceof java.net.Inet4Address && !a.isLoopbackAddress()).findFirst().orElse(null);
+        if (!Cli.CI) {
+            org.assertj.core.api.Assumptions.assumeThat(address).as("a non-loopback IPv4 address").isNotNull();
+        }
+        assertThat(address).as("this machine has a non-loopback IPv4 address").isNotNull();
+        FakeHost fake = HostTrees.kvmWorkstation(tmp.resolve("h"));
+        KernelSim sim = new KernelSim(fake.sysfs(), fake.configRoot());
+        Path state = tmp.resolve("state");
+        String viewer = Tokens.add(state.resolve("tokens"), "look", "viewer").secret();
+        try (Server s = Server.start(new Server.Options(address.getHostAddress(), 0, state.resolve("tokens"), null,
+                null), new Context(System.out, System.err, Map.of(), sim, sim),
+                new HostPaths(fake.sysfs(), fake.configRoot(), state, null))) {
+            HttpClient client = HttpClient.newHttpClient();
+            URI metrics = URI.create(s.url() + "metrics");
+            assertThat(client.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString())
+                    .statusCode()).isEqualTo(401);
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(metrics).header("Authorization", "Bearer "
+                    + viewer).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("pcipass_devices{verdict=");
+        }
+    }
+
     @Test
     void withACertificateAndKeyTheServerSpeaksHttps() throws Exception {
         Path cert = tmp.resolve("cert.pem");

@@ -313,7 +313,13 @@ class ServerApiTest {
                 "event: snapshot");
         // a change behind the server's back (the CLI) is seen by the two-second check
         assertThat(h.cli("hide", WS_VF0).exitCode()).isZero();
-        assertThat(next(lines, "event: ")).isEqualTo("event: snapshot");
+        assertThat(List.of(next(lines, "event: "), next(lines, "event: "))).containsExactlyInAnyOrder("event: audit",
+                "event: snapshot");
+        // and so is a refusal through the CLI, which changes nothing but the audit log
+        assertThat(h.cli("hide", WS_SATA).exitCode()).isEqualTo(3);
+        assertThat(next(lines, "event: ")).isEqualTo("event: audit");
+        String data = next(lines, "data: ");
+        assertThat(ApiHost.JSON.readTree(data.substring("data: ".length())).get("result").asText()).isEqualTo("refused");
         stream.body().close();
     }
 
