@@ -148,4 +148,43 @@ class ServeProcessesTest {
             assertThat(writes()).containsExactlyElementsOf(concat(WRITES_OF_A, WRITES_OF_B));
         }
     }
+
+    /**
+     * A dry run answered while the server is mid-plan asks who holds the host lock (it warns of the
+     * journal): inside the server's JVM that must not open the lock file, whose closing would drop
+     * the fcntl lock the change holds and let the CLI "recover" a plan that is still running.
+     */
+    @Test
+    void aDryRunWhileTheServerIsMidPlanKeepsTheHostLock() throws Exception {
+        String token = Tokens.add(tmp.resolve("tokens"), "ops", "admin").secret();
+        Served s = serve();
+        try (ChildPcipass server = s.process()) {
+            sim.pauseBeforeWrite("bus/pci/drivers/vfio-pci/bind");
+            CompletableFuture<HttpResponse<String>> api = post(s.port(), token, "hide", A);
+            try {
+                assertThat(sim.awaitPause(CHILD)).as("the server: %s", server.stderr())
+                        .isEqualTo("bus/pci/drivers/vfio-pci/bind");
+                HttpRequest dry = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/api/hide"))
+                        .header("Authorization", "Bearer " + token).timeout(CHILD)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"devices\": [\"" + B + "\"], \"dryRun\": true}"))
+                        .build();
+                assertThat(HttpClient.newHttpClient().send(dry, HttpResponse.BodyHandlers.ofString()).statusCode())
+                        .isEqualTo(200);
+                try (ChildPcipass cli = ChildPcipass.start(env(), argv("hide", B))) {
+                    assertThat(cli.finishedWithin(Duration.ofMillis(1500))).as("the CLI still waits for the lock: %s",
+                            cli.stderr()).isFalse();
+                    assertThat(writes()).as("nothing recovered the server's running plan")
+                            .containsExactly(WRITES_OF_A.get(0));
+                    sim.resume();
+                    assertThat(api.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+                    ChildPcipass.Outcome o = cli.waitFor(CHILD);
+                    assertThat(o.exitCode()).as(o.stderr()).isZero();
+                    assertThat(o.stderr()).as("no recovery").isEmpty();
+                }
+            } finally {
+                sim.resume();
+            }
+            assertThat(writes()).containsExactlyElementsOf(concat(WRITES_OF_A, WRITES_OF_B));
+        }
+    }
 }
