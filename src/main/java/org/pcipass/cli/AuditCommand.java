@@ -84,13 +84,14 @@ public final class AuditCommand implements Command {
                 + " as 50");
     }
 
-    /** {id, time, actor, via, action, devices, guest, result, exit, error, command, steps}. */
+    /** {id, time, actor, via, address, action, devices, guest, result, exit, error, command, steps}. */
     public static Map<String, Object> json(AuditEntry r) {
         Map<String, Object> n = JsonTree.object();
         n.put("id", r.id());
         n.put("time", r.at().toString());
         n.put("actor", r.actor());
         n.put("via", r.via());
+        n.put("address", r.address());
         n.put("action", r.action());
         n.put("devices", new ArrayList<Object>(r.devices().stream().map(PciAddress::toString).toList()));
         n.put("guest", r.guest());

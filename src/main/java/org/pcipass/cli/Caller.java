@@ -16,6 +16,11 @@ public interface Caller {
     /** The audit log's {@code via}: {@code cli} or {@code api}. */
     String via();
 
+    /** The API client's IP address, for the audit log; null for the CLI. */
+    default String address() {
+        return null;
+    }
+
     /**
      * Sees every plan made, before it is printed (a dry run) or applied (then under the host lock,
      * after a fresh scan); throwing stops the command (a real run's refusal is audited).

@@ -162,7 +162,8 @@ final class Mutation {
         private void write(String result, int exit, String error) {
             written = true;
             org.pcipass.store.AuditEntry e = new org.pcipass.store.AuditEntry(0, ctx.clock().instant(),
-                    ctx.caller().actor(), ctx.caller().via(), action, devices, guest, result, exit, error, command,
+                    ctx.caller().actor(), ctx.caller().via(), ctx.caller().address(), action, devices, guest, result, exit,
+                    error, command,
                     plan == null ? null : JsonTree.compact(PlanJson.steps(plan.steps())));
             try (org.pcipass.store.Store store = org.pcipass.store.Store.open(stateDir)) {
                 ctx.caller().audited(store.audit(e));

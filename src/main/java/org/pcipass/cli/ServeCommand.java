@@ -23,6 +23,9 @@ final class ServeCommand implements Command {
                     TokenCommand.TOKEN_FILE,
                     CommandSpec.value("--tls-cert", "FILE", "serve HTTPS with this PEM certificate chain"),
                     CommandSpec.value("--tls-key", "FILE", "the certificate's PEM private key (PKCS#8)"),
+                    CommandSpec.value("--allow-connect", "URI,...", "libvirt URIs the API's attach and detach may name"
+                            + " in \"connect\" (default qemu:///system, xen:///system, xen:///; a URI can run a program"
+                            + " or reach another host, so each one is named here)"),
                     CommandSpec.flag("--insecure-listen", "allow plain HTTP on an address other than loopback (tokens"
                             + " then cross the network readable)")),
             null, CommandSpec.Arity.NONE, List.of(
@@ -106,7 +109,18 @@ final class ServeCommand implements Command {
             throw new PcipassException.BadInput("the tokens file " + tokens + " holds no token; add one: pcipass token"
                     + " add NAME --role admin");
         }
+        java.util.Set<String> connect = new java.util.TreeSet<>(Server.Options.LOCAL_CONNECT);
+        String extra = args.value("--allow-connect");
+        if (extra != null) {
+            for (String uri : extra.split(",")) {
+                if (uri.isBlank()) {
+                    continue;
+                }
+                org.pcipass.guest.LibvirtUri.check(uri.strip());
+                connect.add(uri.strip());
+            }
+        }
         return new Server.Options(host, port, tokens, cert == null ? null : Path.of(cert), key == null ? null
-                : Path.of(key));
+                : Path.of(key), connect);
     }
 }

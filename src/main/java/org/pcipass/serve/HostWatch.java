@@ -75,7 +75,7 @@ final class HostWatch implements AutoCloseable {
     private void check() {
         try {
             refresh(false);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // even an Error: a task that throws is never run again, and the snapshot would freeze
             // a host read that failed now is tried again in two seconds; the snapshot stays as it was
         }
     }

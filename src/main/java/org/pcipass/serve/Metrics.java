@@ -64,6 +64,14 @@ final class Metrics {
         });
     }
 
+    /** The method label: one of the methods the server answers, else OTHER (no label value a client can invent). */
+    static String method(String m) {
+        return switch (m) {
+            case "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS" -> m;
+            default -> "OTHER";
+        };
+    }
+
     static void help(StringBuilder out, String name, String type, String help) {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n');
         out.append("# TYPE ").append(name).append(' ').append(type).append('\n');

@@ -55,7 +55,7 @@ final class Requests {
     }
 
     /** @throws ApiError 400 naming the field and the fix */
-    static Change parse(String action, byte[] body) {
+    static Change parse(String action, byte[] body, Set<String> allowConnect) {
         if (body.length > MAX_BODY) {
             throw ApiError.badInput("the request body is larger than " + MAX_BODY + " bytes; send a JSON object"
                     + " naming the devices and options only");
@@ -82,6 +82,13 @@ final class Requests {
         }
         List<String> argv = new ArrayList<>();
         argv.add(action);
+        if (o.get("connect") != null && !allowConnect.contains(string(o, "connect"))) {
+            // a libvirt URI can name a program to run (qemu+ext://…?command=), a host to send root's SSH key
+            // to (qemu+ssh://…?keyfile=) or any socket: over the API only the URIs the server was started with
+            throw ApiError.badInput("connect '" + printable(string(o, "connect")) + "' is not a URI this server may use;"
+                    + " it takes " + String.join(", ", new java.util.TreeSet<>(allowConnect)) + " (start it with"
+                    + " --allow-connect URI,... to add one)");
+        }
         OPTIONS.forEach((field, option) -> {
             if (allowed.contains(field) && o.get(field) != null) {
                 argv.add(option + "=" + string(o, field));

@@ -18,6 +18,12 @@ final class Runner {
     /** What one command printed and how it ended. */
     record Result(int exit, String out, String err) {
         /** The command's error: its last line on stderr that is not a warning, without the "pcipass: " prefix. */
+        /** The command's warnings on stderr, without the "pcipass: warning: " prefix. */
+        List<String> warnings() {
+            return err.lines().filter(l -> l.startsWith("pcipass: warning: "))
+                    .map(l -> l.substring("pcipass: warning: ".length())).toList();
+        }
+
         String error() {
             List<String> lines = err.lines().filter(l -> l.startsWith("pcipass: ") && !l.startsWith("pcipass: warning: "))
                     .toList();

@@ -47,7 +47,25 @@ import org.pcipass.store.AuditEntry;
  */
 public final class Server implements AutoCloseable {
     /** How and where to listen. */
-    public record Options(String host, int port, Path tokenFile, Path tlsCert, Path tlsKey) {}
+    public record Options(String host, int port, Path tokenFile, Path tlsCert, Path tlsKey, Set<String> allowConnect) {
+        /** The libvirt URIs the API takes by default: the local system hypervisors, nothing that runs a program. */
+        public static final Set<String> LOCAL_CONNECT = Set.of("qemu:///system", "xen:///system", "xen:///");
+
+        public Options {
+            allowConnect = Set.copyOf(allowConnect);
+        }
+
+        public Options(String host, int port, Path tokenFile, Path tlsCert, Path tlsKey) {
+            this(host, port, tokenFile, tlsCert, tlsKey, LOCAL_CONNECT);
+        }
+    }
+
+    /** How many commands (each a host scan) run at once for requests; more wait, then are told to come back. */
+    static final int RUNS = 2;
+    /** How long a change through the API waits for the one before it (a detach may wait for its guest). */
+    static final java.time.Duration CHANGE_WAIT = java.time.Duration.ofSeconds(120);
+    /** The most pages listening to /api/events at once. */
+    static final int MAX_CLIENTS = 64;
 
     static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
             + " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -62,6 +80,13 @@ public final class Server implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final Auth auth;
     private final ReentrantLock changes = new ReentrantLock(true);
+    private final java.util.concurrent.Semaphore runs = new java.util.concurrent.Semaphore(RUNS, true);
+    private final java.util.concurrent.ExecutorService events = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "pcipass-events");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Map<SseClient, String> listeners = new ConcurrentHashMap<>(); // client → its token's name
     private final Set<SseClient> clients = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService keepAlive;
     private final Map<String, byte[]> assets = new ConcurrentHashMap<>();
@@ -74,7 +99,7 @@ public final class Server implements AutoCloseable {
         this.options = options;
         this.paths = paths;
         this.log = base.err();
-        this.auth = new Auth(options.tokenFile(), log);
+        this.auth = new Auth(options.tokenFile(), log, this::closeRevoked);
         this.runner = new Runner(base, globals);
         for (String asset : List.of("index.html", "app.js", "app.css")) {
             assets.put(asset, resource("web/" + asset));
@@ -86,13 +111,13 @@ public final class Server implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        keepAlive.scheduleWithFixedDelay(() -> clients.forEach(c -> {
+        keepAlive.scheduleWithFixedDelay(() -> events.execute(() -> clients.forEach(c -> {
             try {
                 c.sendComment("keep-alive");
             } catch (RuntimeException e) {
-                clients.remove(c);
+                drop(c);
             }
-        }), 15, 15, TimeUnit.SECONDS);
+        })), 15, 15, TimeUnit.SECONDS);
         this.lastAudit = newestAudit();
         keepAlive.scheduleWithFixedDelay(this::pollAudit, 2, 2, TimeUnit.SECONDS);
         this.app = Javalin.create(this::configure);
@@ -163,7 +188,8 @@ public final class Server implements AutoCloseable {
         }
         cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
         cfg.jetty.modifyServletContextHandler(h -> h.setErrorHandler(new JsonErrorHandler()));
-        cfg.requestLogger.http((ctx, ms) -> metrics.request(ctx.method().name(), route(ctx), ctx.statusCode(),
+        cfg.requestLogger.http((ctx, ms) -> metrics.request(Metrics.method(ctx.method().name()), route(ctx),
+                ctx.statusCode(),
                 (long) (ms * 1_000_000L)));
 
         var r = cfg.routes;
@@ -191,9 +217,22 @@ public final class Server implements AutoCloseable {
             r.post("/api/" + action, ctx -> change(ctx, action));
         }
         r.sse("/api/events", client -> {
+            if (clients.size() >= MAX_CLIENTS) {
+                client.sendEvent("error", "{\"error\":\"too many pages listen to this server (" + MAX_CLIENTS
+                        + "); close one\"}");
+                client.close();
+                return;
+            }
+            Tokens.Token t = client.ctx().attribute(TOKEN);
             client.keepAlive();
             clients.add(client);
-            client.onClose(() -> clients.remove(client));
+            listeners.put(client, t.name());
+            client.onClose(() -> drop(client));
+            if (!auth.known(t.name())) { // revoked between its request's check and now
+                drop(client);
+                client.close();
+                return;
+            }
             client.sendEvent("snapshot", "{\"version\":" + watch.current().version() + "}");
         });
         r.get("/metrics", this::metrics);
@@ -207,7 +246,7 @@ public final class Server implements AutoCloseable {
                 case 413 -> "the request body is larger than " + Requests.MAX_BODY + " bytes";
                 default -> Requests.oneLine(e.getMessage());
             };
-            json(ctx, status, ApiError.of(status, status == 400 ? 2 : 1, message).body);
+            json(ctx, status, ApiError.of(status, status >= 500 ? 1 : 2, message).body);
         });
         r.exception(Exception.class, (e, ctx) -> {
             log.println("pcipass: internal error answering " + ctx.method() + " " + ctx.path() + ": " + e);
@@ -234,16 +273,67 @@ public final class Server implements AutoCloseable {
 
     /** Every /api/ call needs a token; /metrics needs one unless it comes from this machine. */
     private void authenticate(Context ctx) {
-        if (READS_WITHOUT_TOKEN_FROM_LOOPBACK.contains(ctx.path()) && loopback(ctx.req().getRemoteAddr())) {
+        if (READS_WITHOUT_TOKEN_FROM_LOOPBACK.contains(ctx.path()) && loopback(ctx.req().getRemoteAddr())
+                && loopbackHost(ctx.header("Host"))) {
             return;
         }
         Tokens.Token t = auth.check(ctx.header("Authorization"), ctx.req().getRemoteAddr());
         ctx.attribute(TOKEN, t);
         boolean change = !ctx.method().name().equals("GET") && !ctx.method().name().equals("HEAD");
         if (change && !t.role().mayChange()) {
-            throw ApiError.of(403, 3, "token '" + t.name() + "' is a viewer; changes need an admin token (pcipass token"
-                    + " add NAME --role admin)");
+            String message = "token '" + t.name() + "' is a viewer; changes need an admin token (pcipass token add NAME"
+                    + " --role admin)";
+            auditRefusal(ctx, t, message);
+            throw ApiError.of(403, 3, message);
         }
+    }
+
+    /**
+     * A viewer's change is a refused change: a row in the audit log, with the devices and guest its
+     * body names as far as they can be read (a body that is not a request is logged without them).
+     */
+    private void auditRefusal(Context ctx, Tokens.Token t, String message) {
+        String action = ctx.path().startsWith("/api/") ? ctx.path().substring(5) : ctx.path();
+        if (!Requests.isAction(action)) {
+            return; // not a change pcipass knows: a 404 or 405 follows for anyone
+        }
+        List<org.pcipass.pci.PciAddress> devices = new ArrayList<>();
+        String guest = null;
+        try (InputStream in = ctx.req().getInputStream()) {
+            Object body = JsonTree.parse(new String(in.readNBytes(Requests.MAX_BODY), StandardCharsets.UTF_8));
+            Map<String, Object> o = JsonTree.asObject(body, "body");
+            if (o.get("devices") instanceof List<?> l) {
+                for (Object d : l) {
+                    try {
+                        devices.add(org.pcipass.pci.PciAddress.parse(String.valueOf(d)));
+                    } catch (IllegalArgumentException e) {
+                        // not an address: not logged
+                    }
+                }
+            }
+            if (o.get("guest") instanceof String g && org.pcipass.guest.GuestName.valid(g)) {
+                guest = g;
+            }
+        } catch (IOException | RuntimeException e) {
+            // a body that is not a request: the row names no device
+        }
+        try (org.pcipass.store.Store store = org.pcipass.store.Store.open(paths.stateDir())) {
+            store.audit(new AuditEntry(0, Instant.now(), t.name(), "api", ctx.req().getRemoteAddr(), action, devices,
+                    guest, "refused", 3, message, null, null));
+        } catch (RuntimeException e) {
+            log.println("pcipass: warning: the audit log was not written: " + e.getMessage());
+        }
+        pollAudit();
+    }
+
+    /** The Host header names this machine by a loopback address or localhost (not a name a rebinding DNS made). */
+    static boolean loopbackHost(String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = host.startsWith("[") ? host.substring(1, Math.max(1, host.indexOf(']'))) : host.contains(":")
+                && host.indexOf(':') == host.lastIndexOf(':') ? host.substring(0, host.indexOf(':')) : host;
+        return h.equals("localhost") || h.equals("::1") || h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
 
     static boolean loopback(String address) {
@@ -293,7 +383,10 @@ public final class Server implements AutoCloseable {
     }
 
     private byte[] deviceList() {
-        Runner.Result r = runner.run(reader("server"), List.of("list", "--json"));
+        Runner.Result r = runner.run(reader("server", null), List.of("list", "--json"));
+        if (r.exit() == 2) {
+            throw new PcipassException.BadInput(r.error());
+        }
         if (r.exit() != 0) {
             throw new PcipassException("list failed (exit " + r.exit() + "): " + r.error());
         }
@@ -317,14 +410,48 @@ public final class Server implements AutoCloseable {
     /** A read: the command's JSON as it prints it, or its error. {@code check} exits 4 for a FAIL: still an answer. */
     private void read(Context ctx, List<String> argv) {
         Tokens.Token t = ctx.attribute(TOKEN);
-        Runner.Result r = runner.run(reader(t.name()), argv);
+        Runner.Result r = run(reader(t.name(), ctx.req().getRemoteAddr()), argv);
+        warnings(r, argv);
         if (r.exit() != 0 && !(argv.get(0).equals("check") && r.exit() == 4)) {
             throw ApiError.of(ApiError.status(r.exit()), r.exit(), r.error());
         }
         ctx.contentType(JSON).result(r.out());
     }
 
-    private static Caller reader(String name) {
+    /**
+     * Runs one command for a request, at most {@link #RUNS} at once (each scans the host: at
+     * -Xmx128m a crowd of them would not fit); a request that waits 30 s for its turn is answered
+     * 503 with Retry-After.
+     */
+    private Runner.Result run(Caller caller, List<String> argv) {
+        try {
+            if (!runs.tryAcquire(30, TimeUnit.SECONDS)) {
+                throw new ApiError(503, busy());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiError(503, busy());
+        }
+        try {
+            return runner.run(caller, argv);
+        } finally {
+            runs.release();
+        }
+    }
+
+    private static Map<String, Object> busy() {
+        Map<String, Object> o = ApiError.of(503, 1, "the server is busy with other requests; try again in a few"
+                + " seconds").body;
+        o.put("retryAfter", 5);
+        return o;
+    }
+
+    /** A command's warnings (a hypervisor that could not be asked, a journal found) go to the server's log. */
+    private void warnings(Runner.Result r, List<String> argv) {
+        r.warnings().forEach(w -> log.println("pcipass: warning (" + argv.get(0) + "): " + w));
+    }
+
+    private static Caller reader(String name, String address) {
         return new Caller() {
             @Override
             public String actor() {
@@ -335,6 +462,11 @@ public final class Server implements AutoCloseable {
             public String via() {
                 return "api";
             }
+
+            @Override
+            public String address() {
+                return address;
+            }
         };
     }
 
@@ -344,9 +476,9 @@ public final class Server implements AutoCloseable {
         try (InputStream in = ctx.req().getInputStream()) {
             body = in.readNBytes(Requests.MAX_BODY + 1);
         }
-        Requests.Change change = Requests.parse(action, body);
+        Requests.Change change = Requests.parse(action, body, options.allowConnect());
         Tokens.Token t = ctx.attribute(TOKEN);
-        ApiCaller caller = new ApiCaller(t.name(), change);
+        ApiCaller caller = new ApiCaller(t.name(), ctx.req().getRemoteAddr(), change);
         List<String> argv = new ArrayList<>(change.argv());
         argv.add(1, "--json");
         if (change.dryRun()) {
@@ -354,17 +486,30 @@ public final class Server implements AutoCloseable {
         }
         Runner.Result r;
         if (change.dryRun()) {
-            r = runner.run(caller, argv);
+            r = run(caller, argv);
         } else {
-            changes.lock();
             try {
-                r = runner.run(caller, argv);
+                if (!changes.tryLock(CHANGE_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                    throw ApiError.of(500, 1, "another change through the API has been running for "
+                            + CHANGE_WAIT.toSeconds() + " s; nothing was done: try again when it has finished");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw ApiError.of(500, 1, "interrupted while waiting for another change; nothing was done");
+            }
+            try {
+                r = run(caller, argv);
             } finally {
                 changes.unlock();
-                watch.changed();
+                try {
+                    watch.changed();
+                } catch (RuntimeException e) { // the answer is the command's: the next check remakes the snapshot
+                    log.println("pcipass: warning: the device list could not be made again: " + e.getMessage());
+                }
                 pollAudit();
             }
         }
+        warnings(r, argv);
         if (caller.stale != null) {
             Map<String, Object> o = ApiError.of(409, 3, r.error()).body;
             o.put("stale", true);
@@ -378,6 +523,7 @@ public final class Server implements AutoCloseable {
             o.put("dryRun", change.dryRun());
             o.put("planId", caller.planId);
             o.putAll(printed);
+            o.put("warnings", new ArrayList<Object>(r.warnings()));
             json(ctx, 200, o);
             return;
         }
@@ -387,6 +533,7 @@ public final class Server implements AutoCloseable {
             printed.forEach(o::putIfAbsent);
             o.put("error", r.error()); // the plan's own error field says the same; the command's line wins
         }
+        o.put("warnings", new ArrayList<Object>(r.warnings()));
         json(ctx, ApiError.status(r.exit()), o);
     }
 
@@ -414,13 +561,20 @@ public final class Server implements AutoCloseable {
      */
     private final class ApiCaller implements Caller {
         private final String name;
+        private final String address;
         private final Requests.Change change;
         String planId;
         Plan stale;
 
-        ApiCaller(String name, Requests.Change change) {
+        ApiCaller(String name, String address, Requests.Change change) {
             this.name = name;
+            this.address = address;
             this.change = change;
+        }
+
+        @Override
+        public String address() {
+            return address;
         }
 
         @Override
@@ -439,6 +593,10 @@ public final class Server implements AutoCloseable {
             md.update(String.join("\u0000", change.argv()).getBytes(StandardCharsets.UTF_8));
             md.update((byte) '\n');
             md.update(JsonTree.compact(PlanJson.steps(plan.steps())).getBytes(StandardCharsets.UTF_8));
+            md.update((byte) '\n');
+            List<Object> registry = new ArrayList<>();
+            plan.hiddenAfter().values().forEach(h -> registry.add(PlanJson.hidden(h)));
+            md.update(JsonTree.compact(registry).getBytes(StandardCharsets.UTF_8));
             md.update((byte) '\n');
             md.update(HostWatch.drivers(p.sysfs()).getBytes(StandardCharsets.UTF_8));
             planId = HexFormat.of().formatHex(md.digest());
@@ -473,10 +631,14 @@ public final class Server implements AutoCloseable {
             if (stamp == null || stamp.equals(auditStamp)) {
                 return;
             }
-            auditStamp = stamp;
-            List<AuditEntry> rows;
+            List<AuditEntry> rows = new ArrayList<>();
             try (org.pcipass.store.Store store = org.pcipass.store.Store.openIfExists(paths.stateDir())) {
-                rows = store == null ? List.of() : store.auditLog(null, null, 200);
+                for (int limit = 200; store != null; limit *= 4) { // back to the last row sent, however many came since
+                    rows = store.auditLog(null, null, limit);
+                    if (rows.size() < limit || rows.get(rows.size() - 1).id() <= lastAudit + 1) {
+                        break;
+                    }
+                }
             }
             for (int i = rows.size() - 1; i >= 0; i--) {
                 AuditEntry e = rows.get(i);
@@ -485,19 +647,42 @@ public final class Server implements AutoCloseable {
                     lastAudit = e.id();
                 }
             }
-        } catch (IOException | RuntimeException e) {
+            auditStamp = stamp; // only once read: a read that failed is tried again at the next look
+        } catch (Throwable e) { // even an Error: the scheduled look must go on
             // the store is busy or gone for a moment: the next look sends what it missed
         }
     }
 
+    /** Sends an event to every page, on the events thread: a slow page never holds up a change or a refresh. */
     private void broadcast(String event, String data) {
-        for (SseClient c : clients) {
-            try {
-                c.sendEvent(event, data);
-            } catch (RuntimeException e) {
-                clients.remove(c);
+        events.execute(() -> {
+            for (SseClient c : clients) {
+                try {
+                    c.sendEvent(event, data);
+                } catch (RuntimeException e) {
+                    drop(c);
+                }
             }
-        }
+        });
+    }
+
+    private void drop(SseClient c) {
+        clients.remove(c);
+        listeners.remove(c);
+    }
+
+    /** Closes the event streams of tokens that are no longer in the tokens file. */
+    private void closeRevoked() {
+        listeners.forEach((c, name) -> {
+            if (!auth.known(name)) {
+                drop(c);
+                try {
+                    c.close();
+                } catch (RuntimeException e) {
+                    // gone already
+                }
+            }
+        });
     }
 
     /** GET /metrics: the host's gauges (from the snapshot and the store) and the server's request metrics. */
@@ -576,7 +761,16 @@ public final class Server implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            // a change through the API finishes first (its journal and audit row with it); then nothing new starts
+            if (changes.tryLock(CHANGE_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                changes.unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         keepAlive.shutdownNow();
+        events.shutdownNow();
         watch.close();
         clients.forEach(c -> {
             try {
@@ -589,64 +783,75 @@ public final class Server implements AutoCloseable {
     }
 
     /**
-     * The tokens file, read again when it changes (so {@code pcipass token add} needs no restart; a
-     * file that turned unsafe keeps the tokens read before, with a warning), and the slower answers
-     * to repeated failures from one address: 250 ms more per wrong token in the last minute, at most 5 s
-     * (a request with no token at all is not a guess and is answered at once).
+     * The tokens file, read again when it changes (so {@code pcipass token add} and {@code remove}
+     * need no restart). It fails closed: a file that goes missing, turns readable by others, changes
+     * owner or is garbled leaves the server with no token at all (every call 401, said in the log)
+     * until it is put right. Wrong tokens from one address are answered more slowly: 250 ms more per
+     * wrong token in the last minute, at most 5 s; while 8 such answers wait, more are answered 429
+     * at once, so that guessing in parallel cannot hold the server's threads. A request with no token
+     * at all is not a guess and is answered at once.
      */
     static final class Auth {
+        static final int MAX_WAITING = 8;
+
         private final Path file;
         private final PrintStream log;
+        private final Runnable onReload;
         private volatile Tokens tokens;
-        private volatile FileTime modified;
-        private volatile long size;
+        private volatile String stamp;
+        private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
         private final Map<String, long[]> failures = new ConcurrentHashMap<>(); // address → {count, last ms}
 
-        Auth(Path file, PrintStream log) {
+        Auth(Path file, PrintStream log, Runnable onReload) {
             this.file = file;
             this.log = log;
+            this.onReload = onReload;
+            this.stamp = stamp();
             this.tokens = Tokens.load(file);
             if (tokens.all().isEmpty()) {
                 throw new PcipassException.BadInput("the tokens file " + file + " holds no token; add one: pcipass"
                         + " token add NAME --role admin");
             }
-            stamp();
         }
 
-        private void stamp() {
+        /** What says the file changed: its inode, size, times, mode and owner; null when it cannot be read. */
+        private String stamp() {
             try {
-                modified = Files.getLastModifiedTime(file);
-                size = Files.size(file);
-            } catch (IOException e) {
-                modified = null;
+                Map<String, Object> a = Files.readAttributes(file, "unix:ino,size,lastModifiedTime,ctime,mode,uid");
+                return a.get("ino") + " " + a.get("size") + " " + a.get("lastModifiedTime") + " " + a.get("ctime") + " "
+                        + a.get("mode") + " " + a.get("uid");
+            } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+                return null;
             }
         }
 
         private void reloadIfChanged() {
-            FileTime m;
-            long n;
-            try {
-                m = Files.getLastModifiedTime(file);
-                n = Files.size(file);
-            } catch (IOException e) {
-                return; // gone for a moment (an editor's rename): keep what was read
-            }
-            if (m.equals(modified) && n == size) {
+            String now = stamp();
+            if (java.util.Objects.equals(now, stamp)) {
                 return;
             }
             synchronized (this) {
+                if (java.util.Objects.equals(now, stamp)) {
+                    return;
+                }
                 try {
                     tokens = Tokens.load(file);
                     log.println("pcipass: read the tokens file " + file + " again (" + tokens.all().size() + " tokens)");
                 } catch (PcipassException e) {
-                    log.println("pcipass: warning: " + e.getMessage() + "; the tokens read before stay in use");
+                    tokens = Tokens.none(file);
+                    log.println("pcipass: warning: " + e.getMessage() + "; until it is put right no token is accepted");
                 }
-                modified = m;
-                size = n;
+                stamp = now;
             }
+            onReload.run();
         }
 
-        /** The token presented, or a 401 (after the delay its address has earned). */
+        /** Whether a token of this name is in the file as last read. */
+        boolean known(String name) {
+            return tokens.all().stream().anyMatch(t -> t.name().equals(name));
+        }
+
+        /** The token presented, or a 401 (after the delay its address has earned), or a 429 when too many wait. */
         Tokens.Token check(String header, String address) {
             reloadIfChanged();
             String secret = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).strip()
@@ -667,10 +872,17 @@ public final class Server implements AutoCloseable {
             }
             long delay = Math.min(5_000, (f[0] - 1) * 250);
             if (delay > 0) {
+                if (waiting.incrementAndGet() > MAX_WAITING) {
+                    waiting.decrementAndGet();
+                    throw ApiError.of(429, 2, "too many wrong tokens; wait a minute, then send a token from pcipass"
+                            + " token add NAME --role viewer|admin");
+                }
                 try {
                     Thread.sleep(delay);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                } finally {
+                    waiting.decrementAndGet();
                 }
             }
             throw ApiError.of(401, 2, "unknown token: the Authorization header names no token in " + file.getFileName()

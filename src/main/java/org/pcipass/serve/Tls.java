@@ -31,6 +31,11 @@ final class Tls {
     static KeyStore keyStore(Path certFile, Path keyFile) {
         Certificate[] chain = certificates(certFile);
         PrivateKey key = privateKey(keyFile);
+        if (!signs(key, chain[0].getPublicKey())) {
+            throw new PcipassException.BadInput("--tls-key " + keyFile + " is not the key of the certificate in "
+                    + certFile + " (the first certificate of the file must be the server's); give the key it was made"
+                    + " with");
+        }
         try {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
@@ -39,6 +44,28 @@ final class Tls {
         } catch (GeneralSecurityException | IOException e) {
             throw new PcipassException.BadInput("--tls-key " + keyFile + " does not go with the certificate in "
                     + certFile + " (" + e.getMessage() + "); give the key the certificate was made for");
+        }
+    }
+
+    /** Whether {@code key} signs what {@code publicKey} verifies: the key and the certificate belong together. */
+    static boolean signs(PrivateKey key, java.security.PublicKey publicKey) {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            default -> key.getAlgorithm(); // Ed25519, EdDSA
+        };
+        try {
+            byte[] probe = "pcipass".getBytes(StandardCharsets.US_ASCII);
+            java.security.Signature s = java.security.Signature.getInstance(algorithm);
+            s.initSign(key);
+            s.update(probe);
+            byte[] signature = s.sign();
+            java.security.Signature v = java.security.Signature.getInstance(algorithm);
+            v.initVerify(publicKey);
+            v.update(probe);
+            return v.verify(signature);
+        } catch (GeneralSecurityException e) {
+            return false;
         }
     }
 

@@ -110,6 +110,11 @@ public final class Tokens {
         return new Tokens(file, read(file));
     }
 
+    /** No token at all: what a server holds while its tokens file cannot be used (it fails closed). */
+    static Tokens none(Path file) {
+        return new Tokens(file, "");
+    }
+
     public Path file() {
         return file;
     }

@@ -10,6 +10,7 @@ import org.pcipass.pci.PciAddress;
  * @param id 0 for an entry not yet stored; the store numbers rows 1, 2, 3… in the order they were written
  * @param actor a token's name (the API) or the Unix user (the CLI)
  * @param via {@code cli} or {@code api}
+ * @param address the API client's IP address, null for the CLI
  * @param action hide, unhide, attach, detach
  * @param guest the guest of an attach or detach, else null
  * @param result {@code done}, {@code rolled-back}, {@code refused}, {@code failed} or {@code stale}
@@ -18,7 +19,8 @@ import org.pcipass.pci.PciAddress;
  * @param command the command line (the CLI) or its equivalent (the API)
  * @param plan the plan's steps as JSON, null when no plan was made (a refusal while planning)
  */
-public record AuditEntry(long id, Instant at, String actor, String via, String action, List<PciAddress> devices,
+public record AuditEntry(long id, Instant at, String actor, String via, String address, String action,
+        List<PciAddress> devices,
         String guest, String result, int exit, String error, String command, String plan) {
     public AuditEntry {
         devices = List.copyOf(devices);

@@ -78,6 +78,7 @@ final class Schema {
                 at        BIGINT        NOT NULL,
                 actor     VARCHAR(255)  NOT NULL,
                 via       VARCHAR(16)   NOT NULL,
+                address   VARCHAR(64),
                 action    VARCHAR(32)   NOT NULL,
                 devices   TEXT          NOT NULL,
                 guest     VARCHAR(64),

@@ -103,7 +103,7 @@ public final class Store implements AutoCloseable {
     public AuditEntry audit(AuditEntry e) {
         requireWritable();
         long id = transaction("writing the audit log", () -> Tables.appendAudit(c, e));
-        return new AuditEntry(id, e.at(), e.actor(), e.via(), e.action(), e.devices(), e.guest(), e.result(),
+        return new AuditEntry(id, e.at(), e.actor(), e.via(), e.address(), e.action(), e.devices(), e.guest(), e.result(),
                 e.exit(), e.error(), e.command(), e.plan());
     }
 

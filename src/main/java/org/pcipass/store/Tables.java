@@ -170,23 +170,24 @@ final class Tables {
     }
 
     private static final String AUDIT_COLUMNS =
-            "id, at, actor, via, action, devices, guest, result, exit_code, error, command, plan";
+            "id, at, actor, via, address, action, devices, guest, result, exit_code, error, command, plan";
 
     /** Appends {@code e} numbered MAX(id) + 1 in the same statement (atomic in SQLite); returns its id. */
     static long appendAudit(Connection c, AuditEntry e) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO audit (" + AUDIT_COLUMNS + ")"
-                + " SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM audit")) {
+                + " SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM audit")) {
             p.setLong(1, e.at().toEpochMilli());
             p.setString(2, e.actor());
             p.setString(3, e.via());
-            p.setString(4, e.action());
-            p.setString(5, String.join(" ", e.devices().stream().map(PciAddress::toString).toList()));
-            text(p, 6, e.guest());
-            p.setString(7, e.result());
-            p.setInt(8, e.exit());
-            text(p, 9, e.error());
-            text(p, 10, e.command());
-            text(p, 11, e.plan());
+            text(p, 4, e.address());
+            p.setString(5, e.action());
+            p.setString(6, String.join(" ", e.devices().stream().map(PciAddress::toString).toList()));
+            text(p, 7, e.guest());
+            p.setString(8, e.result());
+            p.setInt(9, e.exit());
+            text(p, 10, e.error());
+            text(p, 11, e.command());
+            text(p, 12, e.plan());
             p.executeUpdate();
         }
         try (PreparedStatement p = c.prepareStatement("SELECT MAX(id) FROM audit"); ResultSet r = p.executeQuery()) {
@@ -221,14 +222,14 @@ final class Tables {
             try (ResultSet r = p.executeQuery()) {
                 while (r.next()) {
                     out.add(row(file, "audit", r.getString(1), () -> {
-                        String devices = r.getString(6);
+                        String devices = r.getString(7);
                         List<PciAddress> list = new ArrayList<>();
                         for (String d : devices.isEmpty() ? new String[0] : devices.split(" ")) {
                             list.add(PciAddress.parse(d));
                         }
                         return new AuditEntry(r.getLong(1), Instant.ofEpochMilli(r.getLong(2)), r.getString(3),
-                                r.getString(4), r.getString(5), list, r.getString(7), r.getString(8), r.getInt(9),
-                                r.getString(10), r.getString(11), r.getString(12));
+                                r.getString(4), r.getString(5), r.getString(6), list, r.getString(8), r.getString(9),
+                                r.getInt(10), r.getString(11), r.getString(12), r.getString(13));
                     }));
                 }
             }

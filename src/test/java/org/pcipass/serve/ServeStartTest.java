@@ -152,6 +152,16 @@ class ServeStartTest {
                     HttpResponse.BodyHandlers.ofString())).as("no plain HTTP on the TLS port")
                     .isInstanceOf(java.io.IOException.class);
         }
+        Path other = tmp.resolve("other.pem");
+        Process o = new ProcessBuilder("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                "-out", other.toString()).redirectErrorStream(true).start();
+        o.getInputStream().readAllBytes();
+        assertThat(o.waitFor()).isZero();
+        Cli.Result mismatch = Cli.exec("serve", "--token-file", state.resolve("tokens").toString(), "--state-dir",
+                state.toString(), "--sysfs", fake.sysfs().toString(), "--listen", "127.0.0.1:0", "--tls-cert",
+                cert.toString(), "--tls-key", other.toString());
+        assertThat(mismatch.exitCode()).as(mismatch.err()).isEqualTo(2);
+        assertThat(mismatch.err()).contains("is not the key of the certificate");
         Files.writeString(key, "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
         Path tokens = tmp.resolve("state/tokens");
         Cli.Result pkcs1 = Cli.exec("serve", "--token-file", tokens.toString(), "--state-dir", state.toString(),

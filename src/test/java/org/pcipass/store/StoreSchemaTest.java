@@ -40,7 +40,7 @@ class StoreSchemaTest {
         assertThat(Db.query(db, "SELECT name FROM pragma_table_info('hotplug_log')")).containsExactly("device", "op",
                 "guest", "at");
         assertThat(Db.query(db, "SELECT name FROM pragma_table_info('audit')")).containsExactly("id", "at", "actor",
-                "via", "action", "devices", "guest", "result", "exit_code", "error", "command", "plan");
+                "via", "address", "action", "devices", "guest", "result", "exit_code", "error", "command", "plan");
         assertThat(Db.query(db, "SELECT value FROM meta WHERE name = 'hidden.json import'")).singleElement()
                 .asString().startsWith("nothing to import: no " + state.resolve("hidden.json") + " at ");
     }

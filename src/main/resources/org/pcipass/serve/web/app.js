@@ -597,7 +597,7 @@ function updateActions() {
   }
   const hint = $('action-hint');
   hint.textContent = state.me && state.me.role !== 'admin'
-    ? `You are signed in as a ${state.me.role}: you can look at plans, but the server refuses changes without an admin token.`
+    ? `You are signed in as a ${state.me.role}: you can look at everything, but the server refuses changes (and their dry runs) without an admin token.`
     : '';
 }
 
@@ -972,10 +972,11 @@ function onEvent(type, text) {
     clearTimeout(snapshotTimer);
     snapshotTimer = setTimeout(() => {
       if (!state.token) return;
+      // only what is on screen: a hidden tab is read when it is shown (each read is a host scan)
       loadDevices();
       if (state.open) loadDetail();
-      loadGroups();
-      loadAssignments();
+      if (state.view === 'view-groups') loadGroups();
+      if (state.view === 'view-assignments') loadAssignments();
     }, 150);
   } else if (type === 'audit') {
     addAuditRow(data);
