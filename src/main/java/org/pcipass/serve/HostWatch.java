@@ -2,6 +2,7 @@ package org.pcipass.serve;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -30,8 +31,13 @@ import java.util.zip.GZIPOutputStream;
  * after every change the server makes itself. Listeners hear each new version (the page's events).
  */
 final class HostWatch implements AutoCloseable {
-    /** One snapshot: its version, the fingerprint it was made at, and the device list. */
-    record Snapshot(long version, String fingerprint, byte[] json, byte[] gzip, Instant at) {}
+    /**
+     * One snapshot: its version, the fingerprint it was made at, and the device list, also as
+     * read-only direct buffers that every GET /api/devices sends from without a copy (their
+     * duplicates: each answer has its own position).
+     */
+    record Snapshot(long version, String fingerprint, byte[] json, byte[] gzip, Instant at, ByteBuffer jsonBuffer,
+            ByteBuffer gzipBuffer) {}
 
     private static final List<String> PROC_FILES = List.of("proc/self/mountinfo", "proc/swaps", "proc/net/route",
             "proc/cmdline");
@@ -98,7 +104,12 @@ final class HostWatch implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("gzip in memory", e);
         }
-        return new Snapshot(version, fingerprint, json, z.toByteArray(), Instant.now());
+        byte[] gz = z.toByteArray();
+        return new Snapshot(version, fingerprint, json, gz, Instant.now(), direct(json), direct(gz));
+    }
+
+    private static ByteBuffer direct(byte[] bytes) {
+        return ByteBuffer.allocateDirect(bytes.length).put(bytes).flip().asReadOnlyBuffer();
     }
 
     /** The fingerprint of what the device list shows: devices, drivers, owners, and the /proc files of usage. */
