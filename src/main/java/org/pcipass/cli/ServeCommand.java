@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.pcipass.PcipassException;
 import org.pcipass.host.HostPaths;
-import org.pcipass.serve.Server;
-import org.pcipass.serve.Tokens;
+import org.pcipass.http.Server;
+import org.pcipass.http.Tokens;
 
 /** {@code pcipass serve}: the REST API, the web page, the events and the metrics, until stopped (SIGTERM). */
 final class ServeCommand implements Command {

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.pcipass.PcipassException;
 import org.pcipass.apply.JsonTree;
-import org.pcipass.serve.Tokens;
+import org.pcipass.http.Tokens;
 
 /**
  * {@code pcipass token add NAME --role ROLE | list | remove NAME}: the bearer tokens of

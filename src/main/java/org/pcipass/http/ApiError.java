@@ -1,4 +1,4 @@
-package org.pcipass.serve;
+package org.pcipass.http;
 
 import java.util.Map;
 

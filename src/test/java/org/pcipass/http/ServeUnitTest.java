@@ -1,4 +1,4 @@
-package org.pcipass.serve;
+package org.pcipass.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package org.pcipass.serve;
+package org.pcipass.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.pcipass.testing.HostTrees.WS_UNKNOWN;
@@ -58,7 +58,7 @@ class ServerHardeningTest {
     }
 
     @Test
-    void aViewersChangeIsARefusalInTheAuditLogWithItsDevicesAndAddress() {
+    void aViewersChangeIsARefusalInTheAuditLogWithItsDevicesAndAddress() throws Exception {
         assertThat(h.post("/api/hide", h.viewer, "{\"devices\": [\"" + WS_UNKNOWN + "\"]}").status()).isEqualTo(403);
         assertThat(h.post("/api/attach", h.viewer, "{\"guest\": \"web1\", \"devices\": [\"" + WS_VF0 + "\"]}").status())
                 .isEqualTo(403);
@@ -75,6 +75,15 @@ class ServerHardeningTest {
         assertThat(h.post("/api/hide", h.admin, "{\"devices\": [\"" + WS_UNKNOWN + "\"]}").status()).isEqualTo(200);
         assertThat(h.get("/api/audit?limit=1", h.viewer).json().get(0).get("address").asText()).isEqualTo("127.0.0.1");
         assertThat(h.cli("unhide", WS_UNKNOWN).exitCode()).isZero();
+        // each row also goes to the server's log (journald), the CLI's too, once the server has looked
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!h.log.toString(StandardCharsets.UTF_8).contains("unhide " + WS_UNKNOWN + ": done")
+                && System.nanoTime() < end) {
+            Thread.sleep(50);
+        }
+        assertThat(h.log.toString(StandardCharsets.UTF_8)).contains("pcipass: audit #2: look (api 127.0.0.1) attach "
+                + WS_VF0 + " guest web1: refused (token 'look' is a viewer;").contains("ops (api 127.0.0.1) hide "
+                + WS_UNKNOWN + ": done").contains("(cli) unhide " + WS_UNKNOWN + ": done");
         assertThat(h.get("/api/audit?limit=1", h.viewer).json().get(0).get("address").isNull()).isTrue();
     }
 

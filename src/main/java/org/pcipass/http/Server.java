@@ -1,4 +1,4 @@
-package org.pcipass.serve;
+package org.pcipass.http;
 
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
@@ -355,11 +355,11 @@ public final class Server implements AutoCloseable {
     private static byte[] resource(String name) {
         try (InputStream in = Server.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("the jar lacks org/pcipass/serve/" + name);
+                throw new IllegalStateException("the jar lacks org/pcipass/http/" + name);
             }
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read org/pcipass/serve/" + name + " from the jar", e);
+            throw new IllegalStateException("cannot read org/pcipass/http/" + name + " from the jar", e);
         }
     }
 
@@ -437,12 +437,47 @@ public final class Server implements AutoCloseable {
     /** A read: the command's JSON as it prints it, or its error. {@code check} exits 4 for a FAIL: still an answer. */
     private void read(Context ctx, List<String> argv) {
         Tokens.Token t = ctx.attribute(TOKEN);
-        Runner.Result r = run(reader(t.name(), ctx.req().getRemoteAddr()), argv);
+        Runner.Result r = snapshotRead(argv) ? cached(argv, () -> run(reader(t.name(), ctx.req().getRemoteAddr()), argv))
+                : run(reader(t.name(), ctx.req().getRemoteAddr()), argv);
         warnings(r, argv);
         if (r.exit() != 0 && !(argv.get(0).equals("check") && r.exit() == 4)) {
             throw ApiError.of(ApiError.status(r.exit()), r.exit(), r.error());
         }
         ctx.contentType(JSON).result(r.out());
+    }
+
+    /** The reads that depend on the host alone (not the hypervisors, not the audit log): answered per snapshot. */
+    private static boolean snapshotRead(List<String> argv) {
+        return List.of("show", "groups", "check").contains(argv.get(0));
+    }
+
+    private record Cached(long version, Runner.Result result) {}
+
+    private final Map<String, Cached> reads = new ConcurrentHashMap<>();
+
+    /**
+     * A host read made once per snapshot version: the page asks for the same device, the groups and
+     * the checks again after every event, and each is a scan of the host. A cached answer is
+     * dropped when the snapshot changes; at most 512 are kept.
+     */
+    private Runner.Result cached(List<String> argv, java.util.function.Supplier<Runner.Result> make) {
+        long version = watch.current().version();
+        String key = String.join("\u0000", argv);
+        Cached c = reads.get(key);
+        if (c != null && c.version() == version) {
+            return c.result();
+        }
+        Runner.Result r = make.get();
+        if (watch.current().version() == version) { // made on this snapshot's host, as far as the watch knows
+            if (reads.size() >= 512) {
+                reads.entrySet().removeIf(e -> e.getValue().version() != version);
+                if (reads.size() >= 512) {
+                    reads.clear();
+                }
+            }
+            reads.put(key, new Cached(version, r));
+        }
+        return r;
     }
 
     /**
@@ -671,6 +706,7 @@ public final class Server implements AutoCloseable {
                 AuditEntry e = rows.get(i);
                 if (e.id() > lastAudit) {
                     broadcast("audit", JsonTree.compact(org.pcipass.cli.AuditCommand.json(e)));
+                    log.println(logLine(e)); // a copy for journald, beside the store's
                     lastAudit = e.id();
                 }
             }
@@ -678,6 +714,14 @@ public final class Server implements AutoCloseable {
         } catch (Throwable e) { // even an Error: the scheduled look must go on
             // the store is busy or gone for a moment: the next look sends what it missed
         }
+    }
+
+    /** An audit row as one log line: {@code pcipass: audit #7: ops (api 10.0.0.5) hide 0000:09:00.0: done}. */
+    static String logLine(AuditEntry e) {
+        return "pcipass: audit #" + e.id() + ": " + e.actor() + " (" + e.via() + (e.address() == null ? "" : " "
+                + e.address()) + ") " + e.action() + " " + String.join(",", e.devices().stream()
+                .map(Object::toString).toList()) + (e.guest() == null ? "" : " guest " + e.guest()) + ": " + e.result()
+                + (e.error() == null ? "" : " (" + Requests.oneLine(e.error()) + ")");
     }
 
     /** Sends an event to every page, on the events thread: a slow page never holds up a change or a refresh. */

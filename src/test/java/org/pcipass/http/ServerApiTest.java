@@ -1,4 +1,4 @@
-package org.pcipass.serve;
+package org.pcipass.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.pcipass.testing.HostTrees.WS_E1000;
@@ -91,6 +91,16 @@ class ServerApiTest {
         assertThat(h.get("/api/checks", h.viewer).json()).isEqualTo(h.cli("check", "--json").json());
         assertThat(h.get("/api/assignments", h.viewer).json()).isEqualTo(h.cli("assignments", "--json").json());
         assertThat(h.get("/api/audit", h.viewer).body().strip()).isEqualTo("[ ]");
+        // a host read is answered once per snapshot: a change behind the server's back is seen by the next look
+        assertThat(h.get("/api/devices/" + WS_UNKNOWN, h.viewer).json().get("driver").isNull()).isTrue();
+        assertThat(h.cli("hide", WS_UNKNOWN).exitCode()).isZero();
+        long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (h.get("/api/devices/" + WS_UNKNOWN, h.viewer).json().get("driver").isNull() && System.nanoTime() < end) {
+            Thread.sleep(100);
+        }
+        assertThat(h.get("/api/devices/" + WS_UNKNOWN, h.viewer).json().get("driver").asText()).isEqualTo("vfio-pci");
+        assertThat(h.get("/api/devices/" + WS_UNKNOWN, h.viewer).json()).isEqualTo(h.cli("show", WS_UNKNOWN, "--json")
+                .json());
 
         // the device list: gzipped for a client that takes it, 304 for one that has it
         ApiHost.Reply plain = h.get("/api/devices", h.viewer);
