@@ -29,16 +29,38 @@ public interface Caller {
 
     /** A refusal that {@link #planned} raises when the plan is not the one the caller confirmed: audited as {@code stale}. */
     class StalePlan extends org.pcipass.PcipassException.Refused {
-        private final transient Plan plan;
+        private static final long serialVersionUID = 1L;
 
-        public StalePlan(String message, Plan plan) {
+        public StalePlan(String message) {
             super(message);
-            this.plan = plan;
+        }
+    }
+
+    /** A caller that is only who it is: the CLI's user, or an API token reading. Extend it to see plans. */
+    class Named implements Caller {
+        private final String actor;
+        private final String via;
+        private final String address;
+
+        public Named(String actor, String via, String address) {
+            this.actor = actor;
+            this.via = via;
+            this.address = address;
         }
 
-        /** The plan made now, which the caller may confirm instead. */
-        public Plan plan() {
-            return plan;
+        @Override
+        public String actor() {
+            return actor;
+        }
+
+        @Override
+        public String via() {
+            return via;
+        }
+
+        @Override
+        public String address() {
+            return address;
         }
     }
 
@@ -53,16 +75,6 @@ public interface Caller {
         String user = System.getProperty("user.name", "unknown");
         String sudo = env.get("SUDO_USER");
         String actor = sudo == null || sudo.isEmpty() || sudo.equals(user) ? user : user + " (sudo from " + sudo + ")";
-        return new Caller() {
-            @Override
-            public String actor() {
-                return actor;
-            }
-
-            @Override
-            public String via() {
-                return "cli";
-            }
-        };
+        return new Named(actor, "cli", null);
     }
 }

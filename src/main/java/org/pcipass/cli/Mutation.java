@@ -120,7 +120,7 @@ final class Mutation {
         private final java.nio.file.Path stateDir;
         private final String action;
         private final String command;
-        private final List<PciAddress> devices = new ArrayList<>();
+        private final List<PciAddress> devices;
         private final String guest;
         private Plan plan;
         private boolean written;
@@ -130,19 +130,10 @@ final class Mutation {
             this.stateDir = stateDir;
             this.action = action;
             this.command = command;
+            // the command checked its guest and devices before the run began: these cannot throw here
             boolean guestCommand = action.equals("attach") || action.equals("detach");
-            this.guest = guestCommand && !args.positionals.isEmpty() ? args.positionals.get(0) : null;
-            for (String p : guestCommand ? args.positionals.subList(Math.min(1, args.positionals.size()),
-                    args.positionals.size()) : args.positionals) {
-                try {
-                    PciAddress a = PciAddress.parse(p);
-                    if (!devices.contains(a)) {
-                        devices.add(a);
-                    }
-                } catch (IllegalArgumentException e) {
-                    // checked before the run began: cannot happen for a run that got this far
-                }
-            }
+            this.guest = guestCommand ? GuestCli.guest(args) : null;
+            this.devices = guestCommand ? GuestCli.devices(args) : Mutation.devices(args);
         }
 
         void outcome(Executor.Outcome o) {

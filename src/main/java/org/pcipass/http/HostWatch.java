@@ -15,6 +15,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import java.util.zip.GZIPOutputStream;
+import org.pcipass.apply.JsonTree;
 
 /**
  * The server's one snapshot of the host: the device list as {@code list --json} prints it (and
@@ -32,12 +35,13 @@ import java.util.zip.GZIPOutputStream;
  */
 final class HostWatch implements AutoCloseable {
     /**
-     * One snapshot: its version, the fingerprint it was made at, and the device list, also as
+     * One snapshot: its version, the fingerprint it was made at, the device list and its gzip as
      * read-only direct buffers that every GET /api/devices sends from without a copy (their
-     * duplicates: each answer has its own position).
+     * duplicates: each answer has its own position), and the metrics' counts of it: devices by
+     * verdict and devices with an owner.
      */
-    record Snapshot(long version, String fingerprint, byte[] json, byte[] gzip, Instant at, ByteBuffer jsonBuffer,
-            ByteBuffer gzipBuffer) {}
+    record Snapshot(long version, String fingerprint, Instant at, ByteBuffer jsonBuffer, ByteBuffer gzipBuffer,
+            Map<String, Long> verdicts, long owned) {}
 
     private static final List<String> PROC_FILES = List.of("proc/self/mountinfo", "proc/swaps", "proc/net/route",
             "proc/cmdline");
@@ -104,8 +108,19 @@ final class HostWatch implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("gzip in memory", e);
         }
-        byte[] gz = z.toByteArray();
-        return new Snapshot(version, fingerprint, json, gz, Instant.now(), direct(json), direct(gz));
+        Map<String, Long> verdicts = new TreeMap<>();
+        long owned = 0;
+        try {
+            for (Object d : (List<?>) JsonTree.parse(new String(json, StandardCharsets.UTF_8))) {
+                Map<String, Object> dev = JsonTree.asObject(d, "device");
+                verdicts.merge(String.valueOf(dev.get("verdict")), 1L, Long::sum);
+                owned += dev.get("owner") != null ? 1 : 0;
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("list --json printed what is not JSON", e);
+        }
+        return new Snapshot(version, fingerprint, Instant.now(), direct(json), direct(z.toByteArray()),
+                Map.copyOf(verdicts), owned);
     }
 
     private static ByteBuffer direct(byte[] bytes) {

@@ -76,7 +76,7 @@ final class Requests {
         Set<String> allowed = FIELDS.get(action);
         for (String k : o.keySet()) {
             if (!allowed.contains(k) && !ALWAYS.contains(k)) {
-                throw ApiError.badInput("unknown field '" + printable(k) + "' for " + action + "; the fields are "
+                throw ApiError.badInput("unknown field '" + org.pcipass.guest.GuestName.printable(k) + "' for " + action + "; the fields are "
                         + String.join(", ", new java.util.TreeSet<>(union(allowed))));
             }
         }
@@ -85,7 +85,7 @@ final class Requests {
         if (o.get("connect") != null && !allowConnect.contains(string(o, "connect"))) {
             // a libvirt URI can name a program to run (qemu+ext://…?command=), a host to send root's SSH key
             // to (qemu+ssh://…?keyfile=) or any socket: over the API only the URIs the server was started with
-            throw ApiError.badInput("connect '" + printable(string(o, "connect")) + "' is not a URI this server may use;"
+            throw ApiError.badInput("connect '" + org.pcipass.guest.GuestName.printable(string(o, "connect")) + "' is not a URI this server may use;"
                     + " it takes " + String.join(", ", new java.util.TreeSet<>(allowConnect)) + " (start it with"
                     + " --allow-connect URI,... to add one)");
         }
@@ -107,7 +107,7 @@ final class Requests {
                     argv.add("--live");
                     argv.add("--config");
                 }
-                default -> throw ApiError.badInput("mode '" + printable(string(o, "mode")) + "' is not live, config or"
+                default -> throw ApiError.badInput("mode '" + org.pcipass.guest.GuestName.printable(string(o, "mode")) + "' is not live, config or"
                         + " live+config");
             }
         }
@@ -128,7 +128,7 @@ final class Requests {
         boolean dryRun = bool(o, "dryRun");
         String planId = o.get("planId") == null ? null : string(o, "planId");
         if (planId != null && !planId.matches("[0-9a-f]{64}")) {
-            throw ApiError.badInput("planId '" + printable(planId) + "' is not a plan id; give the planId of a dry run's"
+            throw ApiError.badInput("planId '" + org.pcipass.guest.GuestName.printable(planId) + "' is not a plan id; give the planId of a dry run's"
                     + " answer, or none");
         }
         return new Change(action, argv, dryRun, planId);
@@ -175,19 +175,6 @@ final class Requests {
         Set<String> all = new java.util.HashSet<>(a);
         all.addAll(ALWAYS);
         return all;
-    }
-
-    /** A user's string as it may appear in an error: control characters shown as \\uXXXX, at most 64 characters. */
-    static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        s.codePoints().limit(64).forEach(c -> {
-            if (c < 0x20 || c == 0x7f) {
-                b.append(String.format("\\u%04x", c));
-            } else {
-                b.appendCodePoint(c);
-            }
-        });
-        return s.codePointCount(0, s.length()) > 64 ? b + "…" : b.toString();
     }
 
     static String oneLine(String s) {

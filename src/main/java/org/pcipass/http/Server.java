@@ -244,8 +244,8 @@ public final class Server implements AutoCloseable {
         r.exception(HttpResponseException.class, (e, ctx) -> {
             int status = e.getStatus() == 413 ? 400 : e.getStatus();
             String message = switch (e.getStatus()) {
-                case 404 -> "no such page or endpoint: " + Requests.printable(ctx.path()) + " (the API is under /api/)";
-                case 405 -> ctx.method().name() + " is not allowed on " + Requests.printable(ctx.path());
+                case 404 -> "no such page or endpoint: " + org.pcipass.guest.GuestName.printable(ctx.path()) + " (the API is under /api/)";
+                case 405 -> ctx.method().name() + " is not allowed on " + org.pcipass.guest.GuestName.printable(ctx.path());
                 case 413 -> "the request body is larger than " + Requests.MAX_BODY + " bytes";
                 default -> Requests.oneLine(e.getMessage());
             };
@@ -514,22 +514,7 @@ public final class Server implements AutoCloseable {
     }
 
     private static Caller reader(String name, String address) {
-        return new Caller() {
-            @Override
-            public String actor() {
-                return name;
-            }
-
-            @Override
-            public String via() {
-                return "api";
-            }
-
-            @Override
-            public String address() {
-                return address;
-            }
-        };
+        return new Caller.Named(name, "api", address);
     }
 
     /** POST /api/ACTION: a dry run (the plan and its id) or a change (applied only if its plan id still holds). */
@@ -621,32 +606,14 @@ public final class Server implements AutoCloseable {
      * the plan's steps and every device's driver at planning time, so a confirmation made on another
      * host state (a device changed driver, appeared or went) or for another request is refused as stale.
      */
-    private final class ApiCaller implements Caller {
-        private final String name;
-        private final String address;
+    private static final class ApiCaller extends Caller.Named {
         private final Requests.Change change;
         String planId;
         Plan stale;
 
         ApiCaller(String name, String address, Requests.Change change) {
-            this.name = name;
-            this.address = address;
+            super(name, "api", address);
             this.change = change;
-        }
-
-        @Override
-        public String address() {
-            return address;
-        }
-
-        @Override
-        public String actor() {
-            return name;
-        }
-
-        @Override
-        public String via() {
-            return "api";
         }
 
         @Override
@@ -666,7 +633,7 @@ public final class Server implements AutoCloseable {
                 stale = plan;
                 throw new Caller.StalePlan("the host changed since plan " + change.planId().substring(0, 12)
                         + "… was made, so nothing was changed; review the new plan (planId " + planId.substring(0, 12)
-                        + "…) and confirm it", plan);
+                        + "…) and confirm it");
             }
         }
 
@@ -760,26 +727,14 @@ public final class Server implements AutoCloseable {
     private void metrics(Context ctx) {
         StringBuilder out = new StringBuilder(4096);
         HostWatch.Snapshot s = watch.current();
-        Map<String, Long> verdicts = new java.util.TreeMap<>();
-        long owned = 0;
-        try {
-            for (Object d : (List<?>) JsonTree.parse(new String(s.json(), StandardCharsets.UTF_8))) {
-                Map<String, Object> dev = JsonTree.asObject(d, "device");
-                verdicts.merge(String.valueOf(dev.get("verdict")), 1L, Long::sum);
-                if (dev.get("owner") != null) {
-                    owned++;
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("the snapshot's device list is not JSON", e);
-        }
+        Map<String, Long> verdicts = s.verdicts();
         Metrics.help(out, "pcipass_devices", "gauge", "PCI devices by verdict");
         for (String v : List.of("not-endpoint", "host-critical", "group-blocked", "assigned", "no-iommu", "ready",
                 "assignable")) {
             Metrics.gauge(out, "pcipass_devices", "verdict=\"" + v + "\"", verdicts.getOrDefault(v, 0L));
         }
         Metrics.help(out, "pcipass_devices_owned", "gauge", "devices a guest owns (pcipass's and other tools')");
-        Metrics.gauge(out, "pcipass_devices_owned", null, owned);
+        Metrics.gauge(out, "pcipass_devices_owned", null, s.owned());
         var limit = org.pcipass.cli.GuestCli.hotplugLimit(paths.stateDir());
         Instant windowStart = Instant.now().minus(limit.window());
         Map<String, Long> results = Map.of();

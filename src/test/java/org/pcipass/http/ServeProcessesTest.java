@@ -88,10 +88,12 @@ class ServeProcessesTest {
         return new Served(p, Integer.parseInt(m.group(1)));
     }
 
-    private CompletableFuture<HttpResponse<String>> post(int port, String token, String action, String device) {
+    private CompletableFuture<HttpResponse<String>> post(int port, String token, String action, String device,
+            boolean dryRun) {
         HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/" + action))
                 .header("Authorization", "Bearer " + token).timeout(CHILD)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"devices\": [\"" + device + "\"]}")).build();
+                .POST(HttpRequest.BodyPublishers.ofString("{\"devices\": [\"" + device + "\"], \"dryRun\": " + dryRun
+                        + "}")).build();
         return HttpClient.newHttpClient().sendAsync(r, HttpResponse.BodyHandlers.ofString());
     }
 
@@ -103,7 +105,7 @@ class ServeProcessesTest {
             sim.pauseBeforeWrite("bus/pci/drivers/vfio-pci/bind");
             try (ChildPcipass cli = ChildPcipass.start(env(), argv("hide", A))) {
                 assertThat(sim.awaitPause(CHILD)).as("the CLI: %s", cli.stderr()).isEqualTo("bus/pci/drivers/vfio-pci/bind");
-                CompletableFuture<HttpResponse<String>> api = post(s.port(), token, "hide", B);
+                CompletableFuture<HttpResponse<String>> api = post(s.port(), token, "hide", B, false);
                 Thread.sleep(1500);
                 assertThat(api).as("the API's hide waits for the host lock").isNotDone();
                 assertThat(writes()).as("the server wrote nothing while the CLI held the lock")
@@ -124,29 +126,7 @@ class ServeProcessesTest {
 
     @Test
     void theCliWaitsForTheServerThatIsMidPlan() throws Exception {
-        String token = Tokens.add(tmp.resolve("tokens"), "ops", "admin").secret();
-        Served s = serve();
-        try (ChildPcipass server = s.process()) {
-            sim.pauseBeforeWrite("bus/pci/drivers/vfio-pci/bind");
-            CompletableFuture<HttpResponse<String>> api = post(s.port(), token, "hide", A);
-            try {
-                assertThat(sim.awaitPause(CHILD)).as("the server: %s", server.stderr())
-                        .isEqualTo("bus/pci/drivers/vfio-pci/bind");
-                try (ChildPcipass cli = ChildPcipass.start(env(), argv("hide", B))) {
-                    assertThat(cli.finishedWithin(Duration.ofMillis(1500))).as("the CLI waits for the lock").isFalse();
-                    assertThat(writes()).as("the CLI wrote nothing while the server held the lock")
-                            .containsExactly(WRITES_OF_A.get(0));
-                    sim.resume();
-                    HttpResponse<String> r = api.get(60, TimeUnit.SECONDS);
-                    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-                    ChildPcipass.Outcome o = cli.waitFor(CHILD);
-                    assertThat(o.exitCode()).as(o.stderr()).isZero();
-                }
-            } finally {
-                sim.resume();
-            }
-            assertThat(writes()).containsExactlyElementsOf(concat(WRITES_OF_A, WRITES_OF_B));
-        }
+        cliWaitsWhileTheServerIsMidPlan(false);
     }
 
     /**
@@ -156,27 +136,35 @@ class ServeProcessesTest {
      */
     @Test
     void aDryRunWhileTheServerIsMidPlanKeepsTheHostLock() throws Exception {
+        cliWaitsWhileTheServerIsMidPlan(true);
+    }
+
+    /**
+     * The server is held mid-plan (its hide of A, before the bind), with a dry run answered meanwhile
+     * when asked; a CLI hide of B then waits for the host lock, writing nothing and recovering
+     * nothing, and both finish once the server goes on, A's writes first.
+     */
+    private void cliWaitsWhileTheServerIsMidPlan(boolean dryRunMeanwhile) throws Exception {
         String token = Tokens.add(tmp.resolve("tokens"), "ops", "admin").secret();
         Served s = serve();
         try (ChildPcipass server = s.process()) {
             sim.pauseBeforeWrite("bus/pci/drivers/vfio-pci/bind");
-            CompletableFuture<HttpResponse<String>> api = post(s.port(), token, "hide", A);
+            CompletableFuture<HttpResponse<String>> api = post(s.port(), token, "hide", A, false);
             try {
                 assertThat(sim.awaitPause(CHILD)).as("the server: %s", server.stderr())
                         .isEqualTo("bus/pci/drivers/vfio-pci/bind");
-                HttpRequest dry = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/api/hide"))
-                        .header("Authorization", "Bearer " + token).timeout(CHILD)
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"devices\": [\"" + B + "\"], \"dryRun\": true}"))
-                        .build();
-                assertThat(HttpClient.newHttpClient().send(dry, HttpResponse.BodyHandlers.ofString()).statusCode())
-                        .isEqualTo(200);
+                if (dryRunMeanwhile) {
+                    assertThat(post(s.port(), token, "hide", B, true).get(60, TimeUnit.SECONDS).statusCode())
+                            .isEqualTo(200);
+                }
                 try (ChildPcipass cli = ChildPcipass.start(env(), argv("hide", B))) {
-                    assertThat(cli.finishedWithin(Duration.ofMillis(1500))).as("the CLI still waits for the lock: %s",
+                    assertThat(cli.finishedWithin(Duration.ofMillis(1500))).as("the CLI waits for the lock: %s",
                             cli.stderr()).isFalse();
-                    assertThat(writes()).as("nothing recovered the server's running plan")
+                    assertThat(writes()).as("the CLI wrote (or recovered) nothing while the server held the lock")
                             .containsExactly(WRITES_OF_A.get(0));
                     sim.resume();
-                    assertThat(api.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+                    HttpResponse<String> r = api.get(60, TimeUnit.SECONDS);
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
                     ChildPcipass.Outcome o = cli.waitFor(CHILD);
                     assertThat(o.exitCode()).as(o.stderr()).isZero();
                     assertThat(o.stderr()).as("no recovery").isEmpty();
