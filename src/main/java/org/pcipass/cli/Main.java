@@ -17,7 +17,8 @@ public final class Main {
             List.of(new ListCommand(), new ShowCommand(), new GroupsCommand(), new CheckCommand(),
                     new HideCommand(), new UnhideCommand(), new RecoverCommand(), new ConfigCommand(),
                     new ApplyBootCommand(), new AttachCommand(), new DetachCommand(), new AssignmentsCommand(),
-                    new MigrateCheckCommand(), new GuestSetupCommand(), new TokenCommand(), new AuditCommand(), new ServeCommand());
+                    new MigrateCheckCommand(), new GuestSetupCommand(), new TokenCommand(), new AuditCommand(), new ServeCommand(),
+                    new FleetCommand());
 
     private Main() {}
 

@@ -1,0 +1,59 @@
+package org.pcipass.cli;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.pcipass.PcipassException;
+
+/**
+ * {@code pcipass fleet SUBCOMMAND}: the fleet's claims, hosts, scheduler replay and evacuation plans
+ * (DESIGN.md, "Fleet"). Each subcommand is its own class; this one only dispatches.
+ */
+final class FleetCommand implements Command {
+    /** One {@code fleet} subcommand. */
+    interface Sub {
+        int run(List<String> positionals, Args args, Context ctx);
+    }
+
+    private static final Map<String, Sub> SUBS = new TreeMap<>();
+
+    static {
+        // one line per subcommand
+    }
+
+    private static final CommandSpec SPEC = new CommandSpec("fleet",
+            "Many hosts sharing one PostgreSQL: the hosts' published inventories, claims of devices for guests,"
+                    + " Nova's placement replayed, evacuation plans.",
+            List.of(CommandSpec.value("--db", "URL", "the fleet's PostgreSQL: postgresql://USER@HOST:PORT/DB or"
+                            + " jdbc:postgresql:... (default env PCIPASS_DB, then db = URL in STATE/pcipass.conf)"),
+                    CommandSpec.value("--spec", "FILE", "Nova device_spec entries as JSON (default the device_spec ="
+                            + " lines of STATE/pcipass.conf)"),
+                    CommandSpec.value("--aliases", "FILE", "Nova alias entries as JSON (default the alias = lines of"
+                            + " STATE/pcipass.conf)"),
+                    CommandSpec.value("--alias", "NAME:COUNT,...", "claim: the devices wanted, as a Nova flavor's"
+                            + " pci_passthrough:alias"),
+                    CommandSpec.value("--numa-cells", "C,...", "claim: the guest's NUMA cells (the aliases' numa_policy"
+                            + " then applies)"),
+                    CommandSpec.value("--fleet", "FILE", "replay: a nova-pci-bench/fleet/v1 file"),
+                    CommandSpec.value("--requests", "FILE", "replay: a nova-pci-bench/requests/v1 file"),
+                    CommandSpec.value("--placements-out", "FILE", "replay: write nova-pci-bench/placements/v1 here"),
+                    CommandSpec.flag("--json", "print JSON")),
+            "SUBCOMMAND [ARG]", CommandSpec.Arity.MANY,
+            List.of());
+
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Args args, Context ctx) {
+        String name = args.positionals.get(0);
+        Sub sub = SUBS.get(name);
+        if (sub == null) {
+            throw new PcipassException.BadInput("fleet knows " + String.join(", ", SUBS.keySet()) + ", not "
+                    + org.pcipass.guest.GuestName.printable(name) + " (see 'pcipass fleet --help')");
+        }
+        return sub.run(args.positionals.subList(1, args.positionals.size()), args, ctx);
+    }
+}
