@@ -89,7 +89,45 @@ final class Schema {
                 plan      TEXT
             )""",
             "CREATE INDEX audit_at ON audit (at)",
-            "DROP TABLE audit_log"));
+            "DROP TABLE audit_log"),
+            // 3: the fleet (issue 13), used on PostgreSQL only (a single host's SQLite file holds them empty).
+            // One row per host an agent publishes: snapshot counts its publishes; published and heartbeat are
+            // the database server's clock in epoch ms (one clock for the fleet); numa_cells is JSON
+            // [{"id","socket","cpus","memory_mb"}]; agent names the pcipass that publishes it
+            List.of("""
+            CREATE TABLE fleet_hosts (
+                name       VARCHAR(255) NOT NULL PRIMARY KEY,
+                snapshot   BIGINT       NOT NULL,
+                published  BIGINT       NOT NULL,
+                heartbeat  BIGINT       NOT NULL,
+                interval_s INTEGER      NOT NULL,
+                numa_cells TEXT         NOT NULL,
+                agent      TEXT
+            )""",
+            // the host's PCI functions of its last snapshot, replaced whole by each publish; dev_type is Nova's
+            // (type-PCI, type-PF, type-VF), parent_addr a VF's PF; tags is the JSON object of the Nova
+            // device_spec tags the host offers the device with, NULL when it does not offer it; position is
+            // the device's place in the snapshot (address order)
+            """
+            CREATE TABLE fleet_devices (
+                host        VARCHAR(255) NOT NULL,
+                address     VARCHAR(32)  NOT NULL,
+                vendor_id   VARCHAR(8),
+                product_id  VARCHAR(8),
+                class       VARCHAR(8),
+                dev_type    VARCHAR(8)   NOT NULL,
+                numa_node   INTEGER,
+                parent_addr VARCHAR(32),
+                verdict     VARCHAR(32)  NOT NULL,
+                owner       VARCHAR(255),
+                driver      VARCHAR(255),
+                tags        TEXT,
+                position    INTEGER      NOT NULL,
+                PRIMARY KEY (host, address),
+                FOREIGN KEY (host) REFERENCES fleet_hosts (name)
+            )"""
+            // the claims' tables join here (the lead's part of issue 13)
+            ));
 
     static final int LATEST = MIGRATIONS.size();
 
