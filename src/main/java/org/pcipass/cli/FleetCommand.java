@@ -19,6 +19,7 @@ final class FleetCommand implements Command {
 
     static {
         // one line per subcommand
+        SUBS.put("hosts", new FleetHosts());
     }
 
     private static final CommandSpec SPEC = new CommandSpec("fleet",
