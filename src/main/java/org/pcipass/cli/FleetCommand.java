@@ -23,6 +23,7 @@ final class FleetCommand implements Command {
         SUBS.put("claim", new FleetClaimsCli.Claim());
         SUBS.put("release", new FleetClaimsCli.Release());
         SUBS.put("claims", new FleetClaimsCli.Listing());
+        SUBS.put("hosts", new FleetHosts());
     }
 
     private static final CommandSpec SPEC = new CommandSpec("fleet",

@@ -18,7 +18,7 @@ public final class Main {
                     new HideCommand(), new UnhideCommand(), new RecoverCommand(), new ConfigCommand(),
                     new ApplyBootCommand(), new AttachCommand(), new DetachCommand(), new AssignmentsCommand(),
                     new MigrateCheckCommand(), new GuestSetupCommand(), new TokenCommand(), new AuditCommand(), new ServeCommand(),
-                    new FleetCommand());
+                    new FleetCommand(), new AgentCommand());
 
     private Main() {}
 

@@ -22,10 +22,17 @@ import org.pcipass.guest.GuestName;
  */
 public final class DbUrl {
     private static final Pattern LIBPQ = Pattern.compile(
-            "(postgres(?:ql)?)://(?:([^:@/?#]*)(?::([^@/?#]*))?@)?(\\[[0-9A-Fa-f:.]+\\]|[^:/?#\\[\\]@]*)(?::([^/?#]*))?"
+            "(postgres(?:ql)?)://(?:([^:@/?#]*)(?::([^/?#]*))?@)?(\\[[0-9A-Fa-f:.]+\\]|[^:/?#\\[\\]@]*)(?::([^/?#@]*))?"
                     + "(?:/([^?#]*))?(?:\\?([^#]*))?");
     private static final String FIX = "write postgresql://USER[:PASSWORD]@HOST[:PORT]/DB or jdbc:postgresql://HOST"
             + "[:PORT]/DB?user=USER";
+
+    /** pgjdbc's own warnings (a URL it does not take) go to java.util.logging: a CLI says it once, itself. */
+    private static final java.util.logging.Logger PGJDBC_LOG = java.util.logging.Logger.getLogger("org.postgresql");
+
+    static {
+        PGJDBC_LOG.setLevel(java.util.logging.Level.SEVERE);
+    }
 
     private final String jdbcUrl;
     private final Map<String, String> properties;
@@ -141,7 +148,7 @@ public final class DbUrl {
         } catch (NumberFormatException e) {
             // below
         }
-        throw bad(where, u, "has port '" + GuestName.printable(text) + "', not a number from 1 to 65535");
+        throw bad(where, u, "has a port that is not a number from 1 to 65535"); // not echoed: it may be a password
     }
 
     private static String decode(String s, String where, String u) {

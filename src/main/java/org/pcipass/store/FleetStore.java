@@ -199,14 +199,13 @@ public final class FleetStore implements AutoCloseable {
         }
     }
 
+    /** One read-only REPEATABLE READ transaction: every statement of {@code work} sees the same instant. */
     private <T> T readOnly(String doing, SqlWork<T> work) {
         return transaction(doing, c -> {
-            c.setReadOnly(true);
-            try {
-                return work.run(c);
-            } finally {
-                c.setReadOnly(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
             }
+            return work.run(c);
         });
     }
 

@@ -74,10 +74,10 @@ class PostgresSchemaTest {
     void everyMigrationRunsOnPostgresqlAndMakesTheSameTables() throws Exception {
         try (Connection c = migrated("schema")) {
             assertThat(Schema.version(c)).isEqualTo(Schema.LATEST);
-            assertThat(column(c, "SELECT version FROM schema_version ORDER BY version")).containsExactly("1", "2");
+            assertThat(column(c, "SELECT version FROM schema_version ORDER BY version")).containsExactly("1", "2", "3");
             assertThat(column(c, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-                    + " ORDER BY table_name")).containsExactly("assignments", "audit", "hidden", "hotplug_log", "meta",
-                    "schema_version");
+                    + " ORDER BY table_name")).containsExactly("assignments", "audit", "fleet_devices", "fleet_hosts",
+                    "hidden", "hotplug_log", "meta", "schema_version");
             assertThat(column(c, "SELECT column_name FROM information_schema.columns WHERE table_name = 'audit'"
                     + " ORDER BY ordinal_position")).containsExactly("id", "at", "actor", "via", "address", "action",
                     "devices", "guest", "result", "exit_code", "error", "command", "plan");
@@ -85,7 +85,7 @@ class PostgresSchemaTest {
             c.setAutoCommit(false);
             Schema.migrate(c, Schema.version(c), Instant.now());
             c.commit();
-            assertThat(column(c, "SELECT COUNT(*) FROM schema_version")).containsExactly("2");
+            assertThat(column(c, "SELECT COUNT(*) FROM schema_version")).containsExactly("3");
         }
     }
 

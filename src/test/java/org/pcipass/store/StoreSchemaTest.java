@@ -29,10 +29,10 @@ class StoreSchemaTest {
             assertThat(s.assignments()).isEmpty();
         }
         Path db = state.resolve(Store.FILE);
-        assertThat(Db.query(db, "SELECT version FROM schema_version")).containsExactly("1", "2");
+        assertThat(Db.query(db, "SELECT version FROM schema_version")).containsExactly("1", "2", "3");
         assertThat(Db.query(db, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"))
-                .containsExactly("table|assignments", "table|audit", "index|audit_at", "table|hidden",
-                        "table|hotplug_log", "table|meta", "table|schema_version");
+                .containsExactly("table|assignments", "table|audit", "index|audit_at", "table|fleet_devices",
+                        "table|fleet_hosts", "table|hidden", "table|hotplug_log", "table|meta", "table|schema_version");
         assertThat(Db.query(db, "SELECT name FROM pragma_table_info('hidden')")).containsExactly("address", "stub",
                 "original_driver", "original_module", "vendor_id", "device_id", "persisted", "adopted");
         assertThat(Db.query(db, "SELECT name FROM pragma_table_info('assignments')")).containsExactly("device",
@@ -60,7 +60,7 @@ class StoreSchemaTest {
             assertThat(s.hidden()).hasSize(1);
         }
         assertThat(Files.readAllBytes(db)).isEqualTo(before);
-        assertThat(Db.query(db, "SELECT version FROM schema_version")).containsExactly("1", "2");
+        assertThat(Db.query(db, "SELECT version FROM schema_version")).containsExactly("1", "2", "3");
     }
 
     @Test

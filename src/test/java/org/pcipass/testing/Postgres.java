@@ -108,6 +108,23 @@ public final class Postgres implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=pcipass";
     }
 
+    /** Creates database {@code name} (a fresh one per test) and returns its {@code postgresql://} URL for --db. */
+    public String createDatabase(String name) throws SQLException {
+        try (Connection c = connect(); java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + name);
+        }
+        return "postgresql://pcipass@127.0.0.1:" + port + "/" + name;
+    }
+
+    /** A connection to database {@code name} of {@link #createDatabase}. */
+    public Connection connect(String name) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + name + "?user=pcipass");
+    }
+
+    public int port() {
+        return port;
+    }
+
     public Connection connect() throws SQLException {
         return DriverManager.getConnection(url());
     }
