@@ -25,7 +25,7 @@ import org.pcipass.PcipassException;
  */
 public final class FleetStore implements AutoCloseable {
     /** The advisory lock's key while migrating: "pcipass" in ASCII. */
-    static final long MIGRATION_LOCK = 0x70636970617373L;
+    public static final long MIGRATION_LOCK = 0x70636970617373L;
     private static final int POOL_SIZE = 4;
     private static final int CONNECT_TIMEOUT_S = 10;
 
