@@ -63,6 +63,9 @@ public final class FleetClaims {
 
     private final FleetStore store;
 
+    /** One consistent read: the guest's claim in force, the up hosts, the devices held. */
+    private record Fleet(Claim existing, List<FleetHost> hosts, Set<Held> held) {}
+
     public FleetClaims(FleetStore store) {
         this.store = store;
     }
@@ -79,14 +82,14 @@ public final class FleetClaims {
         Set<String> skip = new HashSet<>(excludeHosts);
         for (int attempt = 1; ; attempt++) {
             try {
-                Claim existing = store.transaction("reading the fleet's claims", c -> active(c, guest, kind));
-                if (existing != null) {
-                    throw new PcipassException.Refused(alreadyHolds(existing));
+                Fleet fleet = store.snapshot("reading the fleet's hosts and claims", c -> new Fleet(
+                        active(c, guest, kind), placeable(c, null), held(c, null)));
+                if (fleet.existing() != null) {
+                    throw new PcipassException.Refused(alreadyHolds(fleet.existing()));
                 }
-                List<FleetHost> hosts = store.transaction("reading the fleet's hosts", c -> placeable(c, null));
+                List<FleetHost> hosts = new ArrayList<>(fleet.hosts());
                 hosts.removeIf(h -> skip.contains(h.name()));
-                Set<Held> held = store.transaction("reading the fleet's claims", c -> held(c, null));
-                Choice choice = placer.place(hosts, held);
+                Choice choice = placer.place(hosts, fleet.held());
                 if (choice.host() == null) {
                     throw new PcipassException.Refused("no host fits " + guest + "'s " + request + ": "
                             + choice.shortfall());
