@@ -10,6 +10,7 @@ import org.pcipass.PcipassException;
 import org.pcipass.apply.JsonTree;
 import org.pcipass.fleet.Aliases;
 import org.pcipass.fleet.ClaimPlanner;
+import org.pcipass.fleet.DeviceSpecs;
 import org.pcipass.fleet.PciRequest;
 import org.pcipass.guest.GuestName;
 import org.pcipass.store.FleetClaims;
@@ -40,6 +41,7 @@ final class FleetClaimsCli {
             }
             List<Integer> cells = cells(args.value("--numa-cells"));
             FleetConfig config = FleetConfig.of(args, ctx);
+            DeviceSpecs.parse(config.specs()); // the hosts' agents apply theirs; a bad one is still bad input
             Aliases aliases = Aliases.parse(config.aliases());
             List<PciRequest> requests = aliases.requests(alias, null);
             try (FleetStore store = FleetStore.open(config.db(), "pcipass fleet claim")) {

@@ -31,8 +31,8 @@ final class FleetCommand implements Command {
                     + " Nova's placement replayed, evacuation plans.",
             List.of(CommandSpec.value("--db", "URL", "the fleet's PostgreSQL: postgresql://USER@HOST:PORT/DB or"
                             + " jdbc:postgresql:... (default env PCIPASS_DB, then db = URL in STATE/pcipass.conf)"),
-                    CommandSpec.value("--spec", "FILE", "Nova device_spec entries as JSON (default the device_spec ="
-                            + " lines of STATE/pcipass.conf)"),
+                    CommandSpec.value("--spec", "FILE", "Nova device_spec entries as JSON: what a host offers is its"
+                            + " agent's --spec (or device_spec = lines), published with its devices; checked here"),
                     CommandSpec.value("--aliases", "FILE", "Nova alias entries as JSON (default the alias = lines of"
                             + " STATE/pcipass.conf)"),
                     CommandSpec.value("--alias", "NAME:COUNT,...", "claim: the devices wanted, as a Nova flavor's"
@@ -44,7 +44,12 @@ final class FleetCommand implements Command {
                     CommandSpec.value("--placements-out", "FILE", "replay: write nova-pci-bench/placements/v1 here"),
                     CommandSpec.flag("--json", "print JSON")),
             "SUBCOMMAND [ARG]", CommandSpec.Arity.MANY,
-            List.of());
+            List.of("Subcommands: claim GUEST --alias NAME:COUNT[,...] [--numa-cells C,...] (exit 3 when no host fits,"
+                    + " naming the closest shortfall); release GUEST; claims; hosts; replay --fleet FILE --requests FILE"
+                    + " [--placements-out FILE]; evacuate HOST.",
+                    "A claim holds its devices for 10 minutes unless attach on its host consumes it. Placement follows"
+                    + " OpenStack Nova 26.2.2 (nova/pci/stats.py): the first host by name that fits, Nova's pool order,"
+                    + " its NUMA policies; a PF and its VFs are never both held."));
 
     @Override
     public CommandSpec spec() {
