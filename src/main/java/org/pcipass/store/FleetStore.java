@@ -30,9 +30,10 @@ public final class FleetStore implements AutoCloseable {
     private static final int CONNECT_TIMEOUT_S = 10;
 
     static {
-        // HikariCP's INFO lines (pool starting, started) are not a CLI's output; its warnings stay
+        // HikariCP's lines (pool starting and started; a pooled connection found closed, which it replaces) are
+        // not a CLI's output: pcipass says what failed itself, in one line. Its errors stay.
         if (System.getProperty("org.slf4j.simpleLogger.log.com.zaxxer.hikari") == null) {
-            System.setProperty("org.slf4j.simpleLogger.log.com.zaxxer.hikari", "warn");
+            System.setProperty("org.slf4j.simpleLogger.log.com.zaxxer.hikari", "error");
         }
     }
 

@@ -324,6 +324,30 @@ class AgentCommandTest {
     }
 
     @Test
+    void theRunningAgentRidesOutADatabaseOutageSayingSoOnceAndAgainWhenItIsBack() throws Exception {
+        String name = url.substring(url.lastIndexOf('/') + 1);
+        try (ChildPcipass p = ChildPcipass.startMain(Main.class, Map.of(), List.of(args("agent", "--db", url,
+                "--host-name", "node-1", "--interval", "1", "--spec", spec("{}").toString())))) {
+            assertThat(p.awaitOutput("snapshot 1 published", Duration.ofSeconds(60))).as(p.stderr()).isTrue();
+            try (Connection admin = pg.connect(); Statement s = admin.createStatement()) {
+                s.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
+                s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+                assertThat(p.awaitOutput("; trying again every 1 s", Duration.ofSeconds(60))).as(p.stderr()).isTrue();
+                s.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true");
+            }
+            assertThat(p.awaitOutput("node-1 reaches the fleet's database again", Duration.ofSeconds(60)))
+                    .as(p.stderr()).isTrue();
+            p.process().toHandle().destroy();
+            List<String> lines = p.waitFor(Duration.ofSeconds(30)).stderr().lines().toList();
+            assertThat(lines).hasSize(4);
+            assertThat(lines.get(1)).startsWith("pcipass: agent: cannot connect to the fleet's database 127.0.0.1:"
+                    + pg.port() + "/" + name + " (").endsWith("; trying again every 1 s");
+            assertThat(lines.subList(2, 4)).containsExactly("pcipass: agent: node-1 reaches the fleet's database again",
+                    "pcipass: agent: node-1 stopped after snapshot 1");
+        }
+    }
+
+    @Test
     void fleetCommandsInSeveralProcessesOpenAFreshDatabaseAtOnce() throws Exception {
         List<ChildPcipass> children = new ArrayList<>();
         try {
