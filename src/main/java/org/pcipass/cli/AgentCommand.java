@@ -33,8 +33,8 @@ final class AgentCommand implements Command {
                     + " tags they are offered with) to the fleet's PostgreSQL, and keep its heartbeat.",
             List.of(CommandSpec.value("--db", "URL", "the fleet's PostgreSQL: postgresql://USER@HOST:PORT/DB or"
                             + " jdbc:postgresql:... (default env PCIPASS_DB, then db = URL in STATE/pcipass.conf)"),
-                    CommandSpec.value("--host-name", "NAME", "the name this host has in the fleet (default its"
-                            + " hostname)"),
+                    CommandSpec.value("--host-name", "NAME", "the name this host has in the fleet (default host-name ="
+                            + " in STATE/pcipass.conf, else its hostname)"),
                     CommandSpec.value("--interval", "SECONDS", "re-scan and heartbeat this often (default "
                             + DEFAULT_INTERVAL_S + "); the host is down after three intervals without one"),
                     CommandSpec.flag("--once", "publish one snapshot (or a heartbeat when nothing changed) and exit"),
@@ -60,9 +60,10 @@ final class AgentCommand implements Command {
     @Override
     public int run(Args args, Context ctx) {
         HostPaths paths = ctx.paths(args);
-        String name = hostName(args.value("--host-name"), paths.configRoot());
-        int interval = interval(args.value("--interval"));
         FleetConfig config = FleetConfig.of(args, ctx);
+        String name = hostName(args.value("--host-name") != null ? args.value("--host-name") : config.hostName(),
+                paths.configRoot());
+        int interval = interval(args.value("--interval"));
         DbUrl db = config.db();
         DeviceSpecs specs = DeviceSpecs.parse(config.specs());
         Aliases.parse(config.aliases()); // checked here: the claims read them

@@ -64,7 +64,12 @@ final class AttachCommand implements Command {
                 args.flag("--persist"), driver, args.value("--guest-os"), args.flag("--allow-insecure"));
         String command = Mutation.commandLine("attach", args);
         HostPaths paths = ctx.paths(args);
-        return Mutation.run(args, ctx, "attach", p -> {
+        FleetAttach fleet = FleetAttach.of(args, ctx, paths);
+        List<String> addresses = devices.stream().map(Object::toString).toList();
+        int code = Mutation.run(args, ctx, "attach", p -> {
+            if (fleet != null) {
+                fleet.check(guest, addresses);
+            }
             try (GuestBackend b = ctx.backends().open(t.backend(), t.connect())) {
                 GuestView v = GuestCli.view(ctx, paths, b, guest);
                 if (!args.flag("--dry-run")) {
@@ -73,5 +78,9 @@ final class AttachCommand implements Command {
                 return new GuestPlanner(p.host(), p).attach(r, v, command);
             }
         });
+        if (fleet != null && code == 0 && !args.flag("--dry-run")) {
+            fleet.consume(guest, addresses, ctx);
+        }
+        return code;
     }
 }

@@ -19,6 +19,10 @@ final class FleetCommand implements Command {
 
     static {
         // one line per subcommand
+        SUBS.put("replay", new FleetReplay());
+        SUBS.put("claim", new FleetClaimsCli.Claim());
+        SUBS.put("release", new FleetClaimsCli.Release());
+        SUBS.put("claims", new FleetClaimsCli.Listing());
         SUBS.put("hosts", new FleetHosts());
     }
 

@@ -92,6 +92,26 @@ public final class FleetConfig {
         return DbUrl.parse(line.value(), conf + " line " + line.number());
     }
 
+    /**
+     * Whether a fleet database is configured at all ({@code --db}, {@code PCIPASS_DB} or {@code db =}):
+     * single-host commands such as attach consult the fleet only then.
+     */
+    public boolean hasDb() {
+        return dbOption != null || (dbEnv != null && !dbEnv.isEmpty())
+                || lines().stream().anyMatch(l -> l.key().equals("db"));
+    }
+
+    /** The {@code host-name =} line: this host's name in the fleet when it is not its hostname; else null. */
+    public String hostName() {
+        String name = null;
+        for (Line l : lines()) {
+            if (l.key().equals("host-name")) {
+                name = l.value();
+            }
+        }
+        return name;
+    }
+
     /** Nova device_spec values: {@code --spec FILE}'s, else the {@code device_spec =} lines' (none: empty). */
     public List<ConfigValue> specs() {
         return values(specFile, "--spec", "device_spec");

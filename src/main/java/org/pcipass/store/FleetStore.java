@@ -25,7 +25,7 @@ import org.pcipass.PcipassException;
  */
 public final class FleetStore implements AutoCloseable {
     /** The advisory lock's key while migrating: "pcipass" in ASCII. */
-    static final long MIGRATION_LOCK = 0x70636970617373L;
+    public static final long MIGRATION_LOCK = 0x70636970617373L;
     private static final int POOL_SIZE = 4;
     private static final int CONNECT_TIMEOUT_S = 10;
 
@@ -201,6 +201,11 @@ public final class FleetStore implements AutoCloseable {
     }
 
     /** One read-only REPEATABLE READ transaction: every statement of {@code work} sees the same instant. */
+    /** Runs {@code work} in one read-only REPEATABLE READ transaction: every statement sees one instant. */
+    <T> T snapshot(String doing, SqlWork<T> work) {
+        return readOnly(doing, work);
+    }
+
     private <T> T readOnly(String doing, SqlWork<T> work) {
         return transaction(doing, c -> {
             try (Statement s = c.createStatement()) {

@@ -28,9 +28,9 @@ final class FleetTables {
     /** Names sort by their bytes, as Java's String order does for them, whatever the database's collation. */
     static final String BY_NAME = "h.name COLLATE \"C\"";
     static final String OFFERED = "d.tags IS NOT NULL AND d.owner IS NULL AND d.verdict IN ('ready', 'assignable')";
-    private static final String DEVICE_COLUMNS = "d.address, d.vendor_id, d.product_id, d.class, d.dev_type,"
+    static final String DEVICE_COLUMNS = "d.address, d.vendor_id, d.product_id, d.class, d.dev_type,"
             + " d.numa_node, d.parent_addr, d.verdict, d.owner, d.driver, d.tags";
-    private static final String HOST_COLUMNS = "h.name, h.snapshot, h.published, h.heartbeat, h.interval_s,"
+    static final String HOST_COLUMNS = "h.name, h.snapshot, h.published, h.heartbeat, h.interval_s,"
             + " h.numa_cells, h.agent, CASE WHEN " + UP + " THEN 1 ELSE 0 END";
 
     private FleetTables() {}
@@ -219,14 +219,14 @@ final class FleetTables {
         return out;
     }
 
-    private static FleetHost host(ResultSet r, int devices, int offered, List<FleetDevice> list) throws SQLException {
+    static FleetHost host(ResultSet r, int devices, int offered, List<FleetDevice> list) throws SQLException {
         return new FleetHost(r.getString(1), r.getLong(2), Instant.ofEpochMilli(r.getLong(3)),
                 Instant.ofEpochMilli(r.getLong(4)), r.getInt(5), cells(r.getString(6)), r.getString(7), r.getInt(8) == 1,
                 devices, offered, list);
     }
 
     /** The device whose 11 columns start at {@code at}. */
-    private static FleetDevice device(ResultSet r, int at) throws SQLException {
+    static FleetDevice device(ResultSet r, int at) throws SQLException {
         int numa = r.getInt(at + 5);
         Integer numaNode = r.wasNull() ? null : numa;
         return new FleetDevice(r.getString(at), r.getString(at + 1), r.getString(at + 2), r.getString(at + 3),

@@ -125,9 +125,38 @@ final class Schema {
                 position    INTEGER      NOT NULL,
                 PRIMARY KEY (host, address),
                 FOREIGN KEY (host) REFERENCES fleet_hosts (name)
-            )"""
-            // the claims' tables join here (the lead's part of issue 13)
-            ));
+            )""",
+            // a claim holds devices of one host for a guest until attach there consumes it (consumed, epoch ms)
+            // or it expires unconsumed; kind 'claim' is the guest's claim, 'evacuation' what an evacuation plan
+            // holds on the host it would move the guest to (from_host); request is the alias string asked for,
+            // numa_cells the guest's cells ("0,1") or NULL
+            """
+            CREATE TABLE fleet_claims (
+                guest      VARCHAR(64)  NOT NULL,
+                kind       VARCHAR(16)  NOT NULL,
+                host       VARCHAR(255) NOT NULL,
+                request    TEXT         NOT NULL,
+                numa_cells VARCHAR(255),
+                since      BIGINT       NOT NULL,
+                expires    BIGINT       NOT NULL,
+                consumed   BIGINT,
+                from_host  VARCHAR(255),
+                PRIMARY KEY (guest, kind),
+                FOREIGN KEY (host) REFERENCES fleet_hosts (name)
+            )""",
+            // the devices a claim holds, in the order taken; the key is the database's own guarantee that no
+            // device is ever held by two claims
+            """
+            CREATE TABLE fleet_claim_devices (
+                host     VARCHAR(255) NOT NULL,
+                address  VARCHAR(32)  NOT NULL,
+                guest    VARCHAR(64)  NOT NULL,
+                kind     VARCHAR(16)  NOT NULL,
+                position INTEGER      NOT NULL,
+                PRIMARY KEY (host, address),
+                FOREIGN KEY (guest, kind) REFERENCES fleet_claims (guest, kind)
+            )""",
+            "CREATE INDEX fleet_claim_devices_claim ON fleet_claim_devices (guest, kind)"));
 
     static final int LATEST = MIGRATIONS.size();
 

@@ -76,7 +76,8 @@ class PostgresSchemaTest {
             assertThat(Schema.version(c)).isEqualTo(Schema.LATEST);
             assertThat(column(c, "SELECT version FROM schema_version ORDER BY version")).containsExactly("1", "2", "3");
             assertThat(column(c, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-                    + " ORDER BY table_name")).containsExactly("assignments", "audit", "fleet_devices", "fleet_hosts",
+                    + " ORDER BY table_name")).containsExactly("assignments", "audit", "fleet_claim_devices", "fleet_claims",
+                    "fleet_devices", "fleet_hosts",
                     "hidden", "hotplug_log", "meta", "schema_version");
             assertThat(column(c, "SELECT column_name FROM information_schema.columns WHERE table_name = 'audit'"
                     + " ORDER BY ordinal_position")).containsExactly("id", "at", "actor", "via", "address", "action",

@@ -31,8 +31,8 @@ class StoreSchemaTest {
         Path db = state.resolve(Store.FILE);
         assertThat(Db.query(db, "SELECT version FROM schema_version")).containsExactly("1", "2", "3");
         assertThat(Db.query(db, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"))
-                .containsExactly("table|assignments", "table|audit", "index|audit_at", "table|fleet_devices",
-                        "table|fleet_hosts", "table|hidden", "table|hotplug_log", "table|meta", "table|schema_version");
+                .containsExactly("table|assignments", "table|audit", "index|audit_at", "table|fleet_claim_devices",
+                        "index|fleet_claim_devices_claim", "table|fleet_claims", "table|fleet_devices", "table|fleet_hosts", "table|hidden", "table|hotplug_log", "table|meta", "table|schema_version");
         assertThat(Db.query(db, "SELECT name FROM pragma_table_info('hidden')")).containsExactly("address", "stub",
                 "original_driver", "original_module", "vendor_id", "device_id", "persisted", "adopted");
         assertThat(Db.query(db, "SELECT name FROM pragma_table_info('assignments')")).containsExactly("device",
