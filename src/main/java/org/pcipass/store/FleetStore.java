@@ -200,12 +200,12 @@ public final class FleetStore implements AutoCloseable {
         }
     }
 
-    /** One read-only REPEATABLE READ transaction: every statement of {@code work} sees the same instant. */
     /** Runs {@code work} in one read-only REPEATABLE READ transaction: every statement sees one instant. */
     <T> T snapshot(String doing, SqlWork<T> work) {
         return readOnly(doing, work);
     }
 
+    /** One read-only REPEATABLE READ transaction: every statement of {@code work} sees the same instant. */
     private <T> T readOnly(String doing, SqlWork<T> work) {
         return transaction(doing, c -> {
             try (Statement s = c.createStatement()) {
