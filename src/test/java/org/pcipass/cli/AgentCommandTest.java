@@ -228,6 +228,16 @@ class AgentCommandTest {
     }
 
     @Test
+    void theHostNameIsTheMachinesUnlessPcipassConfOrTheOptionNamesAnother() throws Exception {
+        Fs.write(host.configRoot().resolve("proc/sys/kernel/hostname"), "compute-07\n");
+        assertThat(agent("--db", url, "--once").err()).endsWith("pcipass: agent: compute-07 snapshot 1 published: "
+                + host.addresses().size() + " devices, 0 offered\n");
+        Files.writeString(tmp.resolve("state/pcipass.conf"), "host-name = rack2-07\n");
+        assertThat(agent("--db", url, "--once").err()).contains("pcipass: agent: rack2-07 snapshot 1 published");
+        assertThat(agent("--db", url, "--once", "--host-name", "given").err()).contains("agent: given snapshot 1");
+    }
+
+    @Test
     void withoutADatabaseOrWithABadOneItIsOneLineAndExit2() throws Exception {
         Cli.Result none = agent("--host-name", "node-1", "--once");
         assertThat(none.exitCode()).isEqualTo(2);
@@ -242,6 +252,15 @@ class AgentCommandTest {
         assertThat(interval.exitCode()).isEqualTo(2);
         assertThat(interval.err()).isEqualTo("pcipass: --interval '0' is not a whole number of seconds from 1 to 86400;"
                 + " give e.g. --interval 10\n");
+        Cli.Result badName = agent("--db", url, "--host-name", "two words", "--once");
+        assertThat(badName.exitCode()).isEqualTo(2);
+        assertThat(badName.err()).isEqualTo("pcipass: --host-name 'two words' is not a host name: give 1 to 255"
+                + " printable characters without spaces or quotes, e.g. compute-01\n");
+        Files.writeString(tmp.resolve("state/pcipass.conf"), "host-name = a'b\n");
+        assertThat(agent("--db", url, "--once").err()).isEqualTo("pcipass: host-name = in "
+                + tmp.resolve("state/pcipass.conf") + " 'a'b' is not a host name: give 1 to 255 printable characters"
+                + " without spaces or quotes, e.g. compute-01\n");
+        Files.delete(tmp.resolve("state/pcipass.conf"));
         Cli.Result badSpec = agent("--db", url, "--host-name", "node-1", "--once", "--spec",
                 spec("{\"vendor_id\": \"nothex\"}").toString());
         assertThat(badSpec.exitCode()).isEqualTo(2);
