@@ -61,8 +61,9 @@ final class AgentCommand implements Command {
     public int run(Args args, Context ctx) {
         HostPaths paths = ctx.paths(args);
         FleetConfig config = FleetConfig.of(args, ctx);
-        String name = hostName(args.value("--host-name") != null ? args.value("--host-name") : config.hostName(),
-                paths.configRoot());
+        String name = args.value("--host-name") != null ? hostName(args.value("--host-name"), "--host-name", null)
+                : hostName(config.hostName(), "host-name = in " + paths.stateDir().resolve(FleetConfig.FILE),
+                        paths.configRoot());
         int interval = interval(args.value("--interval"));
         DbUrl db = config.db();
         DeviceSpecs specs = DeviceSpecs.parse(config.specs());
@@ -170,10 +171,15 @@ final class AgentCommand implements Command {
         }
     }
 
-    /** {@code --host-name}, else the host's name ({@code proc/sys/kernel/hostname}, then {@code etc/hostname}). */
+    /** {@code --host-name} or {@code host-name =}, else the host's name ({@code proc/sys/kernel/hostname}, then {@code etc/hostname}). */
     static String hostName(String given, Path root) {
+        return hostName(given, "--host-name (or host-name = in pcipass.conf)", root);
+    }
+
+    /** {@code given} (null: none), which came from {@code where}; else the host's own name. */
+    static String hostName(String given, String where, Path root) {
         if (given != null) {
-            return checkName(given, "--host-name");
+            return checkName(given, where);
         }
         for (String file : List.of("proc/sys/kernel/hostname", "etc/hostname")) {
             try {

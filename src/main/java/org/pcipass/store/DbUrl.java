@@ -24,6 +24,9 @@ public final class DbUrl {
     private static final Pattern LIBPQ = Pattern.compile(
             "(postgres(?:ql)?)://(?:([^:@/?#]*)(?::([^/?#]*))?@)?(\\[[0-9A-Fa-f:.]+\\]|[^:/?#\\[\\]@]*)(?::([^/?#@]*))?"
                     + "(?:/([^?#]*))?(?:\\?([^#]*))?");
+    /** libpq's names of the parameters whose pgjdbc names differ (sslmode, sslcert, options … are the same). */
+    private static final Map<String, String> LIBPQ_NAMES = Map.of("application_name", "ApplicationName",
+            "connect_timeout", "connectTimeout", "target_session_attrs", "targetServerType");
     private static final String FIX = "write postgresql://USER[:PASSWORD]@HOST[:PORT]/DB or jdbc:postgresql://HOST"
             + "[:PORT]/DB?user=USER";
 
@@ -83,7 +86,8 @@ public final class DbUrl {
                     throw bad(where, u, "has a parameter without a value (" + GuestName.printable(redactParam(pair))
                             + ")");
                 }
-                props.put(decode(pair.substring(0, eq), where, u), decode(pair.substring(eq + 1), where, u));
+                String name = decode(pair.substring(0, eq), where, u);
+                props.put(LIBPQ_NAMES.getOrDefault(name, name), decode(pair.substring(eq + 1), where, u));
             }
         }
         String target = host + ":" + port + "/" + db;

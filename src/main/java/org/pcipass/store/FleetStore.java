@@ -30,9 +30,10 @@ public final class FleetStore implements AutoCloseable {
     private static final int CONNECT_TIMEOUT_S = 10;
 
     static {
-        // HikariCP's INFO lines (pool starting, started) are not a CLI's output; its warnings stay
+        // HikariCP's lines (pool starting and started; a pooled connection found closed, which it replaces) are
+        // not a CLI's output: pcipass says what failed itself, in one line. Its errors stay.
         if (System.getProperty("org.slf4j.simpleLogger.log.com.zaxxer.hikari") == null) {
-            System.setProperty("org.slf4j.simpleLogger.log.com.zaxxer.hikari", "warn");
+            System.setProperty("org.slf4j.simpleLogger.log.com.zaxxer.hikari", "error");
         }
     }
 
@@ -199,12 +200,12 @@ public final class FleetStore implements AutoCloseable {
         }
     }
 
-    /** One read-only REPEATABLE READ transaction: every statement of {@code work} sees the same instant. */
     /** Runs {@code work} in one read-only REPEATABLE READ transaction: every statement sees one instant. */
     <T> T snapshot(String doing, SqlWork<T> work) {
         return readOnly(doing, work);
     }
 
+    /** One read-only REPEATABLE READ transaction: every statement of {@code work} sees the same instant. */
     private <T> T readOnly(String doing, SqlWork<T> work) {
         return transaction(doing, c -> {
             try (Statement s = c.createStatement()) {

@@ -169,7 +169,7 @@ final class FleetTables {
 
     /** Every host by name with its counts, and its devices when {@code withDevices}. */
     static List<FleetHost> hosts(Connection c, boolean withDevices) throws SQLException {
-        Map<String, List<FleetDevice>> devices = withDevices ? devicesByHost(c, "") : Map.of();
+        Map<String, List<FleetDevice>> devices = withDevices ? devicesByHost(c) : Map.of();
         List<FleetHost> out = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT " + HOST_COLUMNS + ", (SELECT COUNT(*) FROM fleet_devices d"
                 + " WHERE d.host = h.name), (SELECT COUNT(*) FROM fleet_devices d WHERE d.host = h.name AND " + OFFERED
@@ -208,10 +208,10 @@ final class FleetTables {
         return out;
     }
 
-    private static Map<String, List<FleetDevice>> devicesByHost(Connection c, String where) throws SQLException {
+    private static Map<String, List<FleetDevice>> devicesByHost(Connection c) throws SQLException {
         Map<String, List<FleetDevice>> out = new TreeMap<>();
         try (PreparedStatement p = c.prepareStatement("SELECT d.host, " + DEVICE_COLUMNS + " FROM fleet_devices d"
-                + where + " ORDER BY d.host, d.position"); ResultSet r = p.executeQuery()) {
+                + " ORDER BY d.host, d.position"); ResultSet r = p.executeQuery()) {
             while (r.next()) {
                 out.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(device(r, 2));
             }

@@ -19,6 +19,13 @@ class DbUrlTest {
     }
 
     @Test
+    void libpqParameterNamesBecomePgjdbcsWhereTheyDiffer() {
+        assertThat(DbUrl.parse("postgresql://db1/fleet?application_name=ops&connect_timeout=3&sslmode=verify-full",
+                "--db").properties()).containsEntry("ApplicationName", "ops").containsEntry("connectTimeout", "3")
+                .containsEntry("sslmode", "verify-full").hasSize(3);
+    }
+
+    @Test
     void postgresSchemeDefaultPortNoUserAndIpv6Host() {
         assertThat(DbUrl.parse("postgres://db1/fleet", "PCIPASS_DB").target()).isEqualTo("db1:5432/fleet");
         assertThat(DbUrl.parse("postgres://db1/fleet", "PCIPASS_DB").properties()).isEmpty();

@@ -114,6 +114,18 @@ class FleetStoreTest {
     }
 
     @Test
+    void aDatabaseANewerPcipassMigratedIsRefusedNamingBothVersions() throws Exception {
+        String url = fresh();
+        try (FleetStore f = FleetStore.open(DbUrl.parse(url, "--db"), "test"); Connection c = pg.connect(dbName(url));
+                Statement s = c.createStatement()) {
+            s.execute("INSERT INTO schema_version VALUES (9, '2031-01-01T00:00:00Z')");
+        }
+        assertThatThrownBy(() -> FleetStore.open(DbUrl.parse(url, "--db"), "test")).isInstanceOf(PcipassException.class)
+                .hasMessage("the fleet's database 127.0.0.1:" + pg.port() + "/" + dbName(url) + " has schema version 9,"
+                        + " newer than this pcipass knows (" + Schema.LATEST + "): upgrade pcipass on this host");
+    }
+
+    @Test
     void manyFirstOpensAtOnceAllSucceedAndMigrateOnce() throws Exception {
         String url = fresh();
         int n = 16;
