@@ -72,6 +72,10 @@ class FleetAttachTest {
         assertThat(c.get("host").asText()).isEqualTo("ws1");
         String vf = c.get("devices").get(0).asText();
         assertThat(vf).isIn(WS_VF0, WS_VF1);
+        JsonNode hosts = run(cli, where, "fleet", "hosts", "--json").json();
+        assertThat(hosts.get(0).get("name").asText()).isEqualTo("ws1");
+        assertThat(hosts.get(0).get("offered").asInt()).isEqualTo(2);
+        assertThat(hosts.get(0).get("claimed").asInt()).isEqualTo(1);
 
         Cli.Result refused = run(cli, where, "attach", "web2", vf);
         assertThat(refused.exitCode()).isEqualTo(3);
