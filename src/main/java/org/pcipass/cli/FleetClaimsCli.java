@@ -18,7 +18,8 @@ import org.pcipass.store.FleetStore;
 
 /**
  * {@code fleet claim GUEST --alias NAME:COUNT,... [--numa-cells C,...]}, {@code fleet release GUEST} and
- * {@code fleet claims}: devices held in the fleet's database for a guest until {@code attach} on the chosen
+ * {@code fleet claims} ({@code --evacuation}: release or list the evacuation claims that
+ * {@code fleet evacuate} holds instead): devices held in the fleet's database for a guest until {@code attach} on the chosen
  * host consumes the claim, or it expires ({@value #TTL_MINUTES} minutes unconsumed).
  */
 final class FleetClaimsCli {
@@ -63,19 +64,21 @@ final class FleetClaimsCli {
         @Override
         public int run(List<String> p, Args args, Context ctx) {
             if (p.size() != 1) {
-                throw new PcipassException.BadInput("write 'pcipass fleet release GUEST'");
+                throw new PcipassException.BadInput("write 'pcipass fleet release GUEST [--evacuation]'");
             }
             String guest = GuestName.check(p.get(0));
+            String kind = kind(args);
+            String what = kind.equals(FleetClaims.CLAIM) ? "claim" : "evacuation claim";
             FleetConfig config = FleetConfig.of(args, ctx);
             try (FleetStore store = FleetStore.open(config.db(), "pcipass fleet release")) {
                 FleetClaims claims = new FleetClaims(store);
-                FleetClaims.Claim c = claims.claimOf(guest, FleetClaims.CLAIM);
-                if (!claims.release(guest, FleetClaims.CLAIM)) {
-                    ctx.err().println("pcipass: " + guest + " holds no claim: nothing to release");
+                FleetClaims.Claim c = claims.claimOf(guest, kind);
+                if (!claims.release(guest, kind)) {
+                    ctx.err().println("pcipass: " + guest + " holds no " + what + ": nothing to release");
                     return 0;
                 }
-                ctx.err().println("pcipass: released " + guest + "'s claim" + (c == null ? "" : " on " + c.host() + " ("
-                        + String.join(" ", c.devices()) + ")"));
+                ctx.err().println("pcipass: released " + guest + "'s " + what + (c == null ? "" : " on " + c.host()
+                        + " (" + String.join(" ", c.devices()) + ")"));
                 return 0;
             }
         }
@@ -86,25 +89,32 @@ final class FleetClaimsCli {
         public int run(List<String> p, Args args, Context ctx) {
             if (!p.isEmpty()) {
                 throw new PcipassException.BadInput("fleet claims takes no arguments; write 'pcipass fleet claims"
-                        + " [--json]'");
+                        + " [--evacuation] [--json]'");
             }
             FleetConfig config = FleetConfig.of(args, ctx);
             try (FleetStore store = FleetStore.open(config.db(), "pcipass fleet claims")) {
-                List<FleetClaims.Claim> all = new FleetClaims(store).claims(FleetClaims.CLAIM);
+                String kind = kind(args);
+                List<FleetClaims.Claim> all = new FleetClaims(store).claims(kind);
                 if (args.flag("--json")) {
                     List<Object> out = new ArrayList<>();
                     all.forEach(c -> out.add(json(c)));
                     ctx.out().println(JsonTree.pretty(out));
                     return 0;
                 }
+                boolean evacuation = kind.equals(FleetClaims.EVACUATION);
                 if (all.isEmpty()) {
-                    ctx.out().println("no claims");
+                    ctx.out().println(evacuation ? "no evacuation claims" : "no claims");
                     return 0;
                 }
-                Table t = new Table("GUEST", "HOST", "DEVICES", "SINCE", "EXPIRES");
+                Table t = evacuation ? new Table("GUEST", "FROM", "HOST", "DEVICES", "SINCE", "EXPIRES")
+                        : new Table("GUEST", "HOST", "DEVICES", "SINCE", "EXPIRES");
                 for (FleetClaims.Claim c : all) {
-                    t.row(c.guest(), c.host(), String.join(" ", c.devices()), c.since().toString(),
-                            c.expires() == null ? "consumed" : c.expires().toString());
+                    List<String> row = new ArrayList<>(List.of(c.guest(), c.host(), String.join(" ", c.devices()),
+                            c.since().toString(), c.expires() == null ? "consumed" : c.expires().toString()));
+                    if (evacuation) {
+                        row.add(1, String.valueOf(c.fromHost()));
+                    }
+                    t.row(row.toArray(String[]::new));
                 }
                 t.print(ctx.out());
                 return 0;
@@ -112,6 +122,7 @@ final class FleetClaimsCli {
         }
     }
 
+    /** DESIGN.md's claim object; an evacuation claim adds the host it moves the guest from. */
     static Map<String, Object> json(FleetClaims.Claim c) {
         Map<String, Object> o = JsonTree.object();
         o.put("guest", c.guest());
@@ -119,7 +130,15 @@ final class FleetClaimsCli {
         o.put("devices", new ArrayList<Object>(c.devices()));
         o.put("since", iso(c.since()));
         o.put("expires", c.expires() == null ? null : iso(c.expires()));
+        if (c.kind().equals(FleetClaims.EVACUATION)) {
+            o.put("from_host", c.fromHost());
+        }
         return o;
+    }
+
+    /** {@code --evacuation}: the evacuation claims plans hold; else the guests' claims. */
+    private static String kind(Args args) {
+        return args.flag("--evacuation") ? FleetClaims.EVACUATION : FleetClaims.CLAIM;
     }
 
     private static String iso(Instant i) {

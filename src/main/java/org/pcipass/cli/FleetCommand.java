@@ -24,6 +24,7 @@ final class FleetCommand implements Command {
         SUBS.put("release", new FleetClaimsCli.Release());
         SUBS.put("claims", new FleetClaimsCli.Listing());
         SUBS.put("hosts", new FleetHosts());
+        SUBS.put("evacuate", new FleetEvacuate());
     }
 
     private static final CommandSpec SPEC = new CommandSpec("fleet",
@@ -42,6 +43,10 @@ final class FleetCommand implements Command {
                     CommandSpec.value("--fleet", "FILE", "replay: a nova-pci-bench/fleet/v1 file"),
                     CommandSpec.value("--requests", "FILE", "replay: a nova-pci-bench/requests/v1 file"),
                     CommandSpec.value("--placements-out", "FILE", "replay: write nova-pci-bench/placements/v1 here"),
+                    CommandSpec.value("--ttl", "MINUTES", "evacuate: how long the plan holds the target devices"
+                            + " (default 10)"),
+                    CommandSpec.flag("--evacuation", "release, claims: the evacuation claims that plans hold"
+                            + " instead of the guests' claims"),
                     CommandSpec.flag("--json", "print JSON")),
             "SUBCOMMAND [ARG]", CommandSpec.Arity.MANY,
             List.of("Subcommands: claim GUEST --alias NAME:COUNT[,...] [--numa-cells C,...] (exit 3 when no host fits,"

@@ -191,6 +191,24 @@ public final class FleetClaims {
         }
     }
 
+    /**
+     * A host of the fleet, up or down, with all its devices (their owners included) and the claims of kind
+     * {@code claim} in force on it, by guest: what an evacuation moves.
+     */
+    public record OnHost(FleetHost host, List<Claim> claims) {
+        public OnHost {
+            claims = List.copyOf(claims);
+        }
+    }
+
+    /** The host named and its guests' claims, read at one instant; null when the fleet has no such host. */
+    public OnHost onHost(String host) {
+        return store.readOnly("reading " + host + "'s devices and claims", c -> {
+            FleetHost h = FleetTables.hostWithDevices(c, host);
+            return h == null ? null : new OnHost(h, list(c, CLAIM, null, host));
+        });
+    }
+
     /** The claims in force (consumed, or not yet expired), of one kind or (null) all, by guest. */
     public List<Claim> claims(String kind) {
         return store.transaction("reading the fleet's claims", c -> list(c, kind, null, null));

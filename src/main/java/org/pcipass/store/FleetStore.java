@@ -206,7 +206,7 @@ public final class FleetStore implements AutoCloseable {
     }
 
     /** One read-only REPEATABLE READ transaction: every statement of {@code work} sees the same instant. */
-    private <T> T readOnly(String doing, SqlWork<T> work) {
+    <T> T readOnly(String doing, SqlWork<T> work) {
         return transaction(doing, c -> {
             try (Statement s = c.createStatement()) {
                 s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");

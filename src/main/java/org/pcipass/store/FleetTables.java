@@ -79,6 +79,11 @@ final class FleetTables {
                 cells = r.next() ? cells(r.getString(1)) : List.of();
             }
         }
+        return new HostInventory(host, intervalS, cells, agent, devicesOf(c, host));
+    }
+
+    /** The host's devices in snapshot order, whatever their state. */
+    static List<FleetDevice> devicesOf(Connection c, String host) throws SQLException {
         List<FleetDevice> devices = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT " + DEVICE_COLUMNS + " FROM fleet_devices d"
                 + " WHERE d.host = ? ORDER BY d.position")) {
@@ -89,7 +94,20 @@ final class FleetTables {
                 }
             }
         }
-        return new HostInventory(host, intervalS, cells, agent, devices);
+        return devices;
+    }
+
+    /** The named host, up or down, with all its devices in snapshot order; null when there is no such host. */
+    static FleetHost hostWithDevices(Connection c, String name) throws SQLException {
+        List<FleetDevice> devices = devicesOf(c, name);
+        try (PreparedStatement p = c.prepareStatement("SELECT " + HOST_COLUMNS
+                + " FROM fleet_hosts h WHERE h.name = ?")) {
+            p.setString(1, name);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? host(r, devices.size(), (int) devices.stream().filter(FleetDevice::offered).count(),
+                        devices) : null;
+            }
+        }
     }
 
     static void replaceDevices(Connection c, HostInventory inv) throws SQLException {
