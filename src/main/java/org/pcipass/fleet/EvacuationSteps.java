@@ -41,7 +41,7 @@ public final class EvacuationSteps {
                 + " there) less the <hostdev> entries of " + String.join(" ", devices), "virsh define " + g
                 + ".xml"));
         out.add(new Step(t, "attach the devices held for it (an evacuation claim until " + held.expires()
-                + "; applying this plan makes it " + guest + "'s claim on " + t + ", which attach consumes)",
+                + "; attach there consumes it: it becomes " + guest + "'s claim on " + t + ")",
                 "pcipass attach " + g + " " + words(held.devices()) + " --config"));
         out.add(new Step(t, "start " + guest, "virsh start " + g));
         return out;

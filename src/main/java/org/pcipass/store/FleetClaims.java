@@ -220,9 +220,9 @@ public final class FleetClaims {
     }
 
     /**
-     * Marks the guest's claim on {@code host} consumed (it then never expires) when it holds every one of
-     * {@code devices}; returns the devices among them that another guest's claim holds (then nothing is
-     * marked).
+     * Marks the guest's claim on {@code host} consumed (it then never expires), or makes its evacuation
+     * claim there its claim, consumed; returns the devices among {@code devices} that another guest's claim
+     * holds (then nothing is marked).
      */
     public Map<String, String> consume(String guest, String host, List<String> devices) {
         return store.transaction("consuming a claim", c -> {
@@ -247,8 +247,45 @@ public final class FleetClaims {
                 p.setLong(5, now);
                 p.executeUpdate();
             }
+            adoptEvacuation(c, guest, host, now);
             return others;
         });
+    }
+
+    /**
+     * An evacuation claim of the guest's on this host becomes its claim, consumed — when the guest holds
+     * no other claim in force (the plan's release of its claim on the old host came first).
+     */
+    private static void adoptEvacuation(Connection c, String guest, String host, long now) throws SQLException {
+        Claim evacuation = active(c, guest, EVACUATION);
+        if (evacuation == null || !evacuation.host().equals(host)) {
+            return;
+        }
+        deleteExpiredOf(c, guest, CLAIM, now);
+        if (active(c, guest, CLAIM) != null) {
+            return;
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO fleet_claims (guest, kind, host, request, numa_cells,"
+                + " since, expires, consumed, from_host) SELECT guest, ?, host, request, numa_cells, since, expires, ?,"
+                + " from_host FROM fleet_claims WHERE guest = ? AND kind = ?")) {
+            p.setString(1, CLAIM);
+            p.setLong(2, now);
+            p.setString(3, guest);
+            p.setString(4, EVACUATION);
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE fleet_claim_devices SET kind = ? WHERE guest = ? AND"
+                + " kind = ?")) {
+            p.setString(1, CLAIM);
+            p.setString(2, guest);
+            p.setString(3, EVACUATION);
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM fleet_claims WHERE guest = ? AND kind = ?")) {
+            p.setString(1, guest);
+            p.setString(2, EVACUATION);
+            p.executeUpdate();
+        }
     }
 
     private static Claim active(Connection c, String guest, String kind) throws SQLException {

@@ -124,4 +124,30 @@ class FleetClaimsTest {
             assertThat(claims.claimOf("vm2", FleetClaims.CLAIM).expires()).isNull();
         }
     }
+
+    @Test
+    void attachOnTheTargetMakesAnEvacuationClaimTheGuestsClaimConsumed() throws Exception {
+        try (FleetStore s = fresh()) {
+            s.publish(FleetFixture.host("node-a", 1, 0));
+            s.publish(FleetFixture.host("node-b", 1, 0));
+            FleetClaims claims = new FleetClaims(s);
+            claim(s, "vm1", "gpu:1", null);
+            FleetClaims.Claim evac = claims.claim("vm1", FleetClaims.EVACUATION, "gpu:1", null, "node-a",
+                    FleetClaims.DEFAULT_TTL, Set.of("node-a"), ClaimPlanner.placer(FleetFixture.aliases()
+                            .requests("gpu:1", null), null));
+            assertThat(evac.host()).isEqualTo("node-b");
+            // while the guest still holds its claim on node-a, the evacuation claim stays what it is
+            assertThat(claims.consume("vm1", "node-b", evac.devices())).isEmpty();
+            assertThat(claims.claimOf("vm1", FleetClaims.EVACUATION)).isNotNull();
+            // the plan's order: release on node-a, then attach on node-b
+            assertThat(claims.release("vm1", FleetClaims.CLAIM)).isTrue();
+            assertThat(claims.consume("vm1", "node-b", evac.devices())).isEmpty();
+            assertThat(claims.claimOf("vm1", FleetClaims.EVACUATION)).isNull();
+            FleetClaims.Claim now = claims.claimOf("vm1", FleetClaims.CLAIM);
+            assertThat(now.host()).isEqualTo("node-b");
+            assertThat(now.devices()).isEqualTo(evac.devices());
+            assertThat(now.consumed()).isNotNull();
+            assertThat(now.fromHost()).isEqualTo("node-a");
+        }
+    }
 }
