@@ -50,8 +50,9 @@ final class FleetCommand implements Command {
                     CommandSpec.flag("--json", "print JSON")),
             "SUBCOMMAND [ARG]", CommandSpec.Arity.MANY,
             List.of("Subcommands: claim GUEST --alias NAME:COUNT[,...] [--numa-cells C,...] (exit 3 when no host fits,"
-                    + " naming the closest shortfall); release GUEST; claims; hosts; replay --fleet FILE --requests FILE"
-                    + " [--placements-out FILE]; evacuate HOST.",
+                    + " naming the closest shortfall); release GUEST [--evacuation]; claims [--evacuation]; hosts; replay --fleet FILE"
+                    + " --requests FILE [--placements-out FILE]; evacuate HOST [--ttl MINUTES] (exit 3 when a guest fits"
+                    + " nowhere).",
                     "A claim holds its devices for 10 minutes unless attach on its host consumes it. Placement follows"
                     + " OpenStack Nova 26.2.2 (nova/pci/stats.py): the first host by name that fits, Nova's pool order,"
                     + " its NUMA policies; a PF and its VFs are never both held."));
