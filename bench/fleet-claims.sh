@@ -29,7 +29,7 @@ trap cleanup EXIT
   -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200" start >/dev/null
 
 echo "fleet-claims: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port, $hosts hosts (42 devices each), ${seconds}s per run, $(nproc) CPUs"
-for clients in 1 8 64; do
+for clients in ${CLIENTS:-1 8 64}; do
   db="claims$clients"
   "${as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U pcipass "$db"
   java -Xmx1g -cp "$classes:$here/target/pcipass.jar" org.pcipass.bench.ClaimsBench \

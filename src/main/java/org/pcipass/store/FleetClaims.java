@@ -80,10 +80,13 @@ public final class FleetClaims {
     public Claim claim(String guest, String kind, String request, String numaCells, String fromHost, Duration ttl,
             Set<String> excludeHosts, Placer placer) {
         Set<String> skip = new HashSet<>(excludeHosts);
-        for (int attempt = 1; ; attempt++) {
+        Fleet fleet = null;
+        for (int attempt = 1; ; ) {
             try {
-                Fleet fleet = store.snapshot("reading the fleet's hosts and claims", c -> new Fleet(
-                        active(c, guest, kind), placeable(c, null), held(c, null)));
+                if (fleet == null) {
+                    fleet = store.snapshot("reading the fleet's hosts and claims", c -> new Fleet(
+                            active(c, guest, kind), placeable(c, null), held(c, null)));
+                }
                 if (fleet.existing() != null) {
                     throw new PcipassException.Refused(alreadyHolds(fleet.existing()));
                 }
@@ -99,11 +102,15 @@ public final class FleetClaims {
                 if (made != null) {
                     return made;
                 }
-                skip.add(choice.host()); // it changed meanwhile and no longer fits: the next host in order
+                // it changed meanwhile and no longer fits: the next host in the same read's order (each is
+                // checked again under its own lock, so the read need not be fresh)
+                skip.add(choice.host());
             } catch (PcipassException e) {
                 if (!retryable(e) || attempt >= ATTEMPTS) {
                     throw e;
                 }
+                attempt++;
+                fleet = null;
                 backoff(attempt);
             }
         }

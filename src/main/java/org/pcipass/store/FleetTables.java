@@ -284,15 +284,30 @@ final class FleetTables {
         return out;
     }
 
+    /** Parsed tags by their JSON text: a fleet has a handful of distinct ones and reads them by thousands. */
+    private static final Map<String, Map<String, String>> TAGS = new java.util.concurrent.ConcurrentHashMap<>();
+
     private static Map<String, String> tags(String json) throws SQLException {
         if (json == null) {
             return null;
         }
+        Map<String, String> known = TAGS.get(json);
+        if (known != null) {
+            return known;
+        }
+        Map<String, String> parsed = parseTags(json);
+        if (TAGS.size() < 4096) {
+            TAGS.put(json, parsed);
+        }
+        return parsed;
+    }
+
+    private static Map<String, String> parseTags(String json) throws SQLException {
         try {
             Map<String, String> out = new TreeMap<>();
             JsonTree.asObject(JsonTree.parse(json), "tags").forEach((k, v) -> out.put(k, v == null ? null
                     : String.valueOf(v)));
-            return out;
+            return java.util.Collections.unmodifiableMap(out);
         } catch (IOException | RuntimeException e) {
             throw new SQLException("fleet_devices.tags is not a JSON object: " + e.getMessage(), e);
         }
