@@ -21,7 +21,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,18 +51,7 @@ class AgentCommandTest {
 
     @BeforeAll
     static void start() throws Exception {
-        if (!Cli.CI) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(Postgres.bin() != null,
-                    "PostgreSQL's server is installed (./test installs it as root)");
-        }
-        pg = Postgres.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (pg != null) {
-            pg.close();
-        }
+        pg = Postgres.shared();
     }
 
     @BeforeEach

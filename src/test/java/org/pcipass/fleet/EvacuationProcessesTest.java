@@ -13,12 +13,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pcipass.apply.JsonTree;
-import org.pcipass.cli.Cli;
 import org.pcipass.cli.Main;
 import org.pcipass.store.DbUrl;
 import org.pcipass.store.FleetDevice;
@@ -37,18 +35,7 @@ class EvacuationProcessesTest {
 
     @BeforeAll
     static void start() throws Exception {
-        if (!Cli.CI) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(Postgres.bin() != null,
-                    "PostgreSQL's server is installed (./test installs it as root)");
-        }
-        pg = Postgres.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (pg != null) {
-            pg.close();
-        }
+        pg = Postgres.shared();
     }
 
     /** A host whose six GPUs are attached to guests PREFIX1..PREFIX6, nothing free. */
@@ -63,7 +50,7 @@ class EvacuationProcessesTest {
 
     @Test
     void twoHostsEvacuatedAtOnceNeverPromiseOneDeviceTwice(@TempDir Path tmp) throws Exception {
-        String url = pg.createDatabase("race");
+        String url = pg.createDatabase("evacrace");
         try (FleetStore s = FleetStore.open(DbUrl.parse(url, "--db"), "test")) {
             s.publish(EvacuationTest.inventory("node-p", full("p")));
             s.publish(EvacuationTest.inventory("node-q", full("q")));
@@ -74,7 +61,7 @@ class EvacuationProcessesTest {
         Files.writeString(aliases, FleetFixture.ALIASES);
         List<ChildPcipass> children = new ArrayList<>();
         // the gate: both wait for the store's migration lock, held until both are there
-        Connection gate = pg.connect("race");
+        Connection gate = pg.connect("evacrace");
         try {
             try (Statement st = gate.createStatement()) {
                 st.execute("SELECT pg_advisory_lock(" + FleetStore.MIGRATION_LOCK + ")");
@@ -131,7 +118,7 @@ class EvacuationProcessesTest {
             }
             assertThat(placed).as("seven free GPUs, twelve guests").isEqualTo(7);
             List<String> inDatabase = new ArrayList<>();
-            try (Connection c = pg.connect("race"); Statement st = c.createStatement();
+            try (Connection c = pg.connect("evacrace"); Statement st = c.createStatement();
                     ResultSet r = st.executeQuery("SELECT k.guest, k.from_host, d.host, d.address FROM fleet_claims k"
                             + " JOIN fleet_claim_devices d ON d.guest = k.guest AND d.kind = k.kind"
                             + " WHERE k.kind = 'evacuation'")) {

@@ -14,12 +14,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pcipass.apply.JsonTree;
-import org.pcipass.cli.Cli;
 import org.pcipass.cli.Main;
 import org.pcipass.store.DbUrl;
 import org.pcipass.store.FleetClaims;
@@ -43,18 +41,7 @@ class FleetClaimsProcessesTest {
 
     @BeforeAll
     static void start() throws Exception {
-        if (!Cli.CI) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(Postgres.bin() != null,
-                    "PostgreSQL's server is installed (./test installs it as root)");
-        }
-        pg = Postgres.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (pg != null) {
-            pg.close();
-        }
+        pg = Postgres.shared();
     }
 
     @Test

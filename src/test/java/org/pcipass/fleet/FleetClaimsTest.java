@@ -8,11 +8,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.pcipass.PcipassException;
-import org.pcipass.cli.Cli;
 import org.pcipass.store.DbUrl;
 import org.pcipass.store.FleetClaims;
 import org.pcipass.store.FleetStore;
@@ -28,18 +26,7 @@ class FleetClaimsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        if (!Cli.CI) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(Postgres.bin() != null,
-                    "PostgreSQL's server is installed (./test installs it as root)");
-        }
-        pg = Postgres.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (pg != null) {
-            pg.close();
-        }
+        pg = Postgres.shared();
     }
 
     private static synchronized FleetStore fresh() throws Exception {

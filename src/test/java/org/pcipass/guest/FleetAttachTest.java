@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,18 +32,7 @@ class FleetAttachTest {
 
     @BeforeAll
     static void start() throws Exception {
-        if (!Cli.CI) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(Postgres.bin() != null,
-                    "PostgreSQL's server is installed (./test installs it as root)");
-        }
-        pg = Postgres.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (pg != null) {
-            pg.close();
-        }
+        pg = Postgres.shared();
     }
 
     @Test

@@ -15,6 +15,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.pcipass.cli.Cli;
 
 /**
  * A real PostgreSQL for tests: Debian's server binaries ({@code /usr/lib/postgresql/N/bin}, the
@@ -56,6 +58,26 @@ public final class Postgres implements AutoCloseable {
         }
     }
 
+    private static Postgres shared;
+
+    /**
+     * The cluster the test classes of this JVM share (a fresh database each, {@link #createDatabase}):
+     * started on first use and stopped when the JVM exits, one initdb per test fork instead of one per
+     * class. Outside CI the calling test is skipped when PostgreSQL's server is not installed; under
+     * {@code CI=true} it fails instead.
+     */
+    public static synchronized Postgres shared() throws IOException, InterruptedException {
+        if (!Cli.CI) {
+            Assumptions.assumeTrue(bin() != null, "PostgreSQL's server is installed (./test installs it as root)");
+        }
+        if (shared == null) {
+            Postgres pg = start();
+            Runtime.getRuntime().addShutdownHook(new Thread(pg::close, "pcipass-test-postgres-stop"));
+            shared = pg;
+        }
+        return shared;
+    }
+
     /** Starts a fresh cluster; throws when PostgreSQL is not installed or does not start. */
     public static Postgres start() throws IOException, InterruptedException {
         Path bin = bin();
@@ -81,7 +103,8 @@ public final class Postgres implements AutoCloseable {
                     "pcipass", "-E", "UTF8", "--no-sync", "--no-instructions"));
             pg.run(List.of(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-w", "-t", "60",
                     "-l", dir.resolve("log").toString(), "-o", "-c listen_addresses=127.0.0.1 -p " + port + " -k "
-                            + dir + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start"));
+                            + dir + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                            + " -c max_connections=300", "start"));
         } catch (IOException | RuntimeException e) {
             pg.close();
             throw e;
