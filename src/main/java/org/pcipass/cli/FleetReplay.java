@@ -36,14 +36,7 @@ final class FleetReplay implements FleetCommand.Sub {
         List<Scheduler.HostPools> hosts = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (NovaWorkload.Host h : fleet.hosts()) {
-            List<Pools.Pool> pools = Pools.of(h.devices(), specs);
-            List<Map<String, Object>> keys = new ArrayList<>();
-            List<Integer> counts = new ArrayList<>();
-            for (Pools.Pool p : pools) {
-                keys.add(p.keys());
-                counts.add(p.count());
-            }
-            hosts.add(new Scheduler.HostPools(h.name(), h.cells(), keys, counts));
+            hosts.add(Scheduler.HostPools.of(h.name(), h.cells(), Pools.of(h.devices(), specs)));
             names.add(h.name());
         }
         Scheduler scheduler = new Scheduler(hosts);

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -75,9 +74,7 @@ public final class ClaimPlanner {
     /** One host's free devices as mutable Nova pools. */
     static final class HostState {
         final FleetHost host;
-        final List<Map<String, Object>> keys = new ArrayList<>();
-        final List<List<FleetDevice>> devices = new ArrayList<>();
-        final Map<String, FleetDevice> byAddress = new HashMap<>();
+        final List<Pools.Pool<FleetDevice>> pools;
         final Map<String, List<String>> vfsOf = new HashMap<>();
         final List<Scheduler.Cell> cells = new ArrayList<>();
 
@@ -88,7 +85,6 @@ public final class ClaimPlanner {
             }
             Set<String> busy = new HashSet<>();
             for (FleetDevice d : h.devices()) {
-                byAddress.put(d.address(), d);
                 if (d.parentAddr() != null) {
                     vfsOf.computeIfAbsent(d.parentAddr(), k -> new ArrayList<>()).add(d.address());
                 }
@@ -97,43 +93,15 @@ public final class ClaimPlanner {
                     busy.add(d.address());
                 }
             }
-            Map<Map<String, Object>, Integer> index = new LinkedHashMap<>();
+            List<FleetDevice> free = new ArrayList<>();
             for (FleetDevice d : h.devices()) {
-                if (!d.offered() || busy.contains(d.address())) {
-                    continue;
+                if (d.offered() && !busy.contains(d.address())
+                        && (d.parentAddr() == null || !busy.contains(d.parentAddr()))
+                        && vfsOf.getOrDefault(d.address(), List.of()).stream().noneMatch(busy::contains)) {
+                    free.add(d);
                 }
-                if (d.parentAddr() != null && busy.contains(d.parentAddr())) {
-                    continue;
-                }
-                if (vfsOf.getOrDefault(d.address(), List.of()).stream().anyMatch(busy::contains)) {
-                    continue;
-                }
-                Map<String, Object> k = Pools.keys(device(d), d.tags());
-                Integer i = index.get(k);
-                if (i == null) {
-                    i = keys.size();
-                    index.put(k, i);
-                    keys.add(k);
-                    devices.add(new ArrayList<>());
-                }
-                devices.get(i).add(d);
             }
-            // Nova's order: by number of keys, stably
-            List<Integer> order = new ArrayList<>();
-            for (int i = 0; i < keys.size(); i++) {
-                order.add(i);
-            }
-            order.sort((a, b) -> Integer.compare(keys.get(a).size(), keys.get(b).size()));
-            List<Map<String, Object>> k2 = new ArrayList<>();
-            List<List<FleetDevice>> d2 = new ArrayList<>();
-            for (int i : order) {
-                k2.add(keys.get(i));
-                d2.add(devices.get(i));
-            }
-            keys.clear();
-            keys.addAll(k2);
-            devices.clear();
-            devices.addAll(d2);
+            pools = Pools.group(free, d -> Pools.keys(device(d), d.tags()));
         }
 
         static Device device(FleetDevice d) {
@@ -141,11 +109,7 @@ public final class ClaimPlanner {
         }
 
         private Scheduler scheduler() {
-            List<Integer> counts = new ArrayList<>();
-            for (List<FleetDevice> ds : devices) {
-                counts.add(ds.size());
-            }
-            return new Scheduler(List.of(new Scheduler.HostPools(host.name(), cells, keys, counts)));
+            return new Scheduler(List.of(Scheduler.HostPools.of(host.name(), cells, pools)));
         }
 
         /** Takes the requests one by one; the addresses taken, or null when one does not fit. */
@@ -153,13 +117,13 @@ public final class ClaimPlanner {
             List<String> got = new ArrayList<>();
             for (PciRequest r : requests) {
                 Scheduler s = scheduler();
-                int[] take = new int[keys.size()];
+                int[] take = new int[pools.size()];
                 if (!s.fits(0, s.shape(List.of(r), numaCells), take)) {
                     return null;
                 }
                 List<FleetDevice> taken = new ArrayList<>();
                 for (int p = 0; p < take.length; p++) {
-                    List<FleetDevice> ds = devices.get(p);
+                    List<FleetDevice> ds = pools.get(p).devices();
                     for (int i = 0; i < take[p]; i++) {
                         taken.add(ds.remove(ds.size() - 1)); // Nova pops the last one
                     }
@@ -194,8 +158,8 @@ public final class ClaimPlanner {
         }
 
         private void removeAll(Collection<String> addresses) {
-            for (List<FleetDevice> ds : devices) {
-                ds.removeIf(d -> addresses.contains(d.address()));
+            for (Pools.Pool<FleetDevice> p : pools) {
+                p.devices().removeIf(d -> addresses.contains(d.address()));
             }
         }
     }

@@ -3,9 +3,13 @@ package org.pcipass.fleet;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -17,43 +21,50 @@ import java.util.function.Predicate;
  * the order devices are taken in.
  */
 public final class Pools {
-    /** One pool: its keys in Nova's order ({@code numa_node} an Integer or null, the rest strings) and devices. */
-    public record Pool(Map<String, Object> keys, List<Device> devices) {
+    /** One pool: its keys in Nova's order ({@code numa_node} an Integer or null, the rest strings) and members. */
+    public record Pool<T>(Map<String, Object> keys, List<T> devices) {
         public int count() {
             return devices.size();
-        }
-
-        public Integer numaNode() {
-            return (Integer) keys.get("numa_node");
         }
     }
 
     private Pools() {}
 
     /** The pools of {@code devices} (in the host's order) under {@code specs}. */
-    public static List<Pool> of(List<Device> devices, DeviceSpecs specs) {
-        java.util.Set<String> pfs = new java.util.HashSet<>();
+    public static List<Pool<Device>> of(List<Device> devices, DeviceSpecs specs) {
+        Set<String> pfs = new HashSet<>();
         for (Device d : devices) {
             if (Device.TYPE_PF.equals(d.devType())) {
                 pfs.add(DeviceSpecs.Addr.ofDevice(d.address()).text());
             }
         }
         Predicate<String> isPf = pfs::contains;
-        List<Pool> pools = new ArrayList<>();
-        Map<Map<String, Object>, Pool> byKeys = new LinkedHashMap<>();
-        for (Device d : devices) {
+        return group(devices, d -> {
             Map<String, String> tags = specs.tags(d, isPf);
-            if (tags == null) {
+            return tags == null ? null : keys(d, tags);
+        });
+    }
+
+    /**
+     * {@code items} (in the host's order) grouped by their pool keys, as Nova's {@code add_device} groups
+     * them, in Nova's order: by number of keys, then by when the first member came. An item whose keys are
+     * null is in no pool. Each pool's member list can be changed.
+     */
+    public static <T> List<Pool<T>> group(List<T> items, Function<T, Map<String, Object>> keysOf) {
+        List<Pool<T>> pools = new ArrayList<>();
+        Map<Map<String, Object>, Pool<T>> byKeys = new HashMap<>();
+        for (T item : items) {
+            Map<String, Object> keys = keysOf.apply(item);
+            if (keys == null) {
                 continue;
             }
-            Map<String, Object> keys = keys(d, tags);
-            Pool p = byKeys.get(keys);
+            Pool<T> p = byKeys.get(keys);
             if (p == null) {
-                p = new Pool(Collections.unmodifiableMap(keys), new ArrayList<>());
+                p = new Pool<>(Collections.unmodifiableMap(keys), new ArrayList<>());
                 byKeys.put(keys, p);
                 pools.add(p);
             }
-            p.devices().add(d);
+            p.devices().add(item);
         }
         pools.sort(Comparator.comparingInt(p -> p.keys().size())); // stable: creation order within a size
         return pools;

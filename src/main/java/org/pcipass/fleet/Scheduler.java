@@ -36,7 +36,18 @@ public final class Scheduler {
     public record Cell(int id, Integer socket) {}
 
     /** A host's pools in Nova's order: keys (with numa_node) and free count. */
-    public record HostPools(String name, List<Cell> cells, List<Map<String, Object>> poolKeys, List<Integer> counts) {}
+    public record HostPools(String name, List<Cell> cells, List<Map<String, Object>> poolKeys, List<Integer> counts) {
+        /** A host's {@link Pools} as the scheduler takes them: keys and free counts, in their order. */
+        public static HostPools of(String name, List<Cell> cells, List<? extends Pools.Pool<?>> pools) {
+            List<Map<String, Object>> keys = new ArrayList<>();
+            List<Integer> counts = new ArrayList<>();
+            for (Pools.Pool<?> p : pools) {
+                keys.add(p.keys());
+                counts.add(p.count());
+            }
+            return new HostPools(name, cells, keys, counts);
+        }
+    }
 
     private final List<Map<String, Object>> kinds = new ArrayList<>();
     private final Map<Map<String, Object>, Integer> kindIds = new HashMap<>();

@@ -76,7 +76,7 @@ class NovaReplayTest {
         DeviceSpecs specs = DeviceSpecs.parse(fleet.deviceSpec());
         for (NovaWorkload.Host h : fleet.hosts()) {
             List<Map<String, String>> ours = new ArrayList<>();
-            for (Pools.Pool p : Pools.of(h.devices(), specs)) {
+            for (Pools.Pool<Device> p : Pools.of(h.devices(), specs)) {
                 Map<String, Object> m = new LinkedHashMap<>(p.keys());
                 m.put("count", p.count());
                 ours.add(strings(m));
@@ -107,13 +107,7 @@ class NovaReplayTest {
         DeviceSpecs specs = DeviceSpecs.parse(fleet.deviceSpec());
         List<Scheduler.HostPools> hosts = new ArrayList<>();
         for (NovaWorkload.Host h : fleet.hosts()) {
-            List<Map<String, Object>> keys = new ArrayList<>();
-            List<Integer> counts = new ArrayList<>();
-            Pools.of(h.devices(), specs).forEach(p -> {
-                keys.add(p.keys());
-                counts.add(p.count());
-            });
-            hosts.add(new Scheduler.HostPools(h.name(), h.cells(), keys, counts));
+            hosts.add(Scheduler.HostPools.of(h.name(), h.cells(), Pools.of(h.devices(), specs)));
         }
         NovaReference ref = new NovaReference(hosts);
         for (int i = 0; i < rs.requests().size(); i++) {
