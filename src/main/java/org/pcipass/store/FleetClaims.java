@@ -375,35 +375,7 @@ public final class FleetClaims {
      * and those a guest holds (their PFs and VFs are then not free).
      */
     static List<FleetHost> placeable(Connection c, String only) throws SQLException {
-        Map<String, FleetHost> hosts = new LinkedHashMap<>();
-        Map<String, List<FleetDevice>> devices = new LinkedHashMap<>();
-        try (PreparedStatement p = c.prepareStatement("SELECT " + FleetTables.HOST_COLUMNS + ", "
-                + FleetTables.DEVICE_COLUMNS + " FROM fleet_hosts h LEFT JOIN fleet_devices d ON d.host = h.name AND"
-                + " (d.tags IS NOT NULL OR d.owner IS NOT NULL OR d.verdict = 'assigned') WHERE " + FleetTables.UP
-                + (only == null ? "" : " AND h.name = ?") + " ORDER BY " + FleetTables.BY_NAME + ", d.position")) {
-            if (only != null) {
-                p.setString(1, only);
-            }
-            try (ResultSet r = p.executeQuery()) {
-                while (r.next()) {
-                    String name = r.getString(1);
-                    if (!hosts.containsKey(name)) {
-                        hosts.put(name, FleetTables.host(r, 0, 0, List.of()));
-                        devices.put(name, new ArrayList<>());
-                    }
-                    if (r.getString(9) != null) {
-                        devices.get(name).add(FleetTables.device(r, 9));
-                    }
-                }
-            }
-        }
-        List<FleetHost> out = new ArrayList<>();
-        hosts.forEach((name, h) -> {
-            List<FleetDevice> d = devices.get(name);
-            out.add(new FleetHost(h.name(), h.snapshot(), h.published(), h.heartbeat(), h.intervalS(), h.numaCells(),
-                    h.agent(), true, d.size(), (int) d.stream().filter(FleetDevice::offered).count(), d));
-        });
-        return out;
+        return FleetTables.upHosts(c, "d.tags IS NOT NULL OR d.owner IS NOT NULL OR d.verdict = 'assigned'", only);
     }
 
     private static void deleteExpired(Connection c, String host, long now) throws SQLException {

@@ -28,9 +28,9 @@ final class FleetTables {
     /** Names sort by their bytes, as Java's String order does for them, whatever the database's collation. */
     static final String BY_NAME = "h.name COLLATE \"C\"";
     static final String OFFERED = "d.tags IS NOT NULL AND d.owner IS NULL AND d.verdict IN ('ready', 'assignable')";
-    static final String DEVICE_COLUMNS = "d.address, d.vendor_id, d.product_id, d.class, d.dev_type,"
+    private static final String DEVICE_COLUMNS = "d.address, d.vendor_id, d.product_id, d.class, d.dev_type,"
             + " d.numa_node, d.parent_addr, d.verdict, d.owner, d.driver, d.tags";
-    static final String HOST_COLUMNS = "h.name, h.snapshot, h.published, h.heartbeat, h.interval_s,"
+    private static final String HOST_COLUMNS = "h.name, h.snapshot, h.published, h.heartbeat, h.interval_s,"
             + " h.numa_cells, h.agent, CASE WHEN " + UP + " THEN 1 ELSE 0 END";
 
     private FleetTables() {}
@@ -201,19 +201,32 @@ final class FleetTables {
 
     /** The up hosts by name with their offered devices in snapshot order: one statement, one instant. */
     static List<FleetHost> upHostsWithOffered(Connection c) throws SQLException {
+        return upHosts(c, OFFERED, null);
+    }
+
+    /**
+     * The up hosts by name (or only the one named, when up), each with its devices that pass
+     * {@code deviceFilter} (SQL on {@code d}) in snapshot order: one statement, one instant.
+     */
+    static List<FleetHost> upHosts(Connection c, String deviceFilter, String only) throws SQLException {
         Map<String, FleetHost> hosts = new LinkedHashMap<>();
         Map<String, List<FleetDevice>> devices = new LinkedHashMap<>();
         try (PreparedStatement p = c.prepareStatement("SELECT " + HOST_COLUMNS + ", " + DEVICE_COLUMNS
-                + " FROM fleet_hosts h LEFT JOIN fleet_devices d ON d.host = h.name AND " + OFFERED
-                + " WHERE " + UP + " ORDER BY " + BY_NAME + ", d.position"); ResultSet r = p.executeQuery()) {
-            while (r.next()) {
-                String name = r.getString(1);
-                if (!hosts.containsKey(name)) {
-                    hosts.put(name, host(r, 0, 0, List.of()));
-                    devices.put(name, new ArrayList<>());
-                }
-                if (r.getString(9) != null) {
-                    devices.get(name).add(device(r, 9));
+                + " FROM fleet_hosts h LEFT JOIN fleet_devices d ON d.host = h.name AND (" + deviceFilter + ")"
+                + " WHERE " + UP + (only == null ? "" : " AND h.name = ?") + " ORDER BY " + BY_NAME + ", d.position")) {
+            if (only != null) {
+                p.setString(1, only);
+            }
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    String name = r.getString(1);
+                    if (!hosts.containsKey(name)) {
+                        hosts.put(name, host(r, 0, 0, List.of()));
+                        devices.put(name, new ArrayList<>());
+                    }
+                    if (r.getString(9) != null) {
+                        devices.get(name).add(device(r, 9));
+                    }
                 }
             }
         }
@@ -221,7 +234,7 @@ final class FleetTables {
         hosts.forEach((name, h) -> {
             List<FleetDevice> d = devices.get(name);
             out.add(new FleetHost(h.name(), h.snapshot(), h.published(), h.heartbeat(), h.intervalS(), h.numaCells(),
-                    h.agent(), true, d.size(), d.size(), d));
+                    h.agent(), true, d.size(), (int) d.stream().filter(FleetDevice::offered).count(), d));
         });
         return out;
     }
@@ -237,14 +250,14 @@ final class FleetTables {
         return out;
     }
 
-    static FleetHost host(ResultSet r, int devices, int offered, List<FleetDevice> list) throws SQLException {
+    private static FleetHost host(ResultSet r, int devices, int offered, List<FleetDevice> list) throws SQLException {
         return new FleetHost(r.getString(1), r.getLong(2), Instant.ofEpochMilli(r.getLong(3)),
                 Instant.ofEpochMilli(r.getLong(4)), r.getInt(5), cells(r.getString(6)), r.getString(7), r.getInt(8) == 1,
                 devices, offered, list);
     }
 
     /** The device whose 11 columns start at {@code at}. */
-    static FleetDevice device(ResultSet r, int at) throws SQLException {
+    private static FleetDevice device(ResultSet r, int at) throws SQLException {
         int numa = r.getInt(at + 5);
         Integer numaNode = r.wasNull() ? null : numa;
         return new FleetDevice(r.getString(at), r.getString(at + 1), r.getString(at + 2), r.getString(at + 3),
