@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -148,18 +149,9 @@ public final class FleetClaims {
             return null;
         }
         long expires = now + ttl.toMillis();
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO fleet_claims (guest, kind, host, request, numa_cells,"
-                + " since, expires, consumed, from_host) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)")) {
-            p.setString(1, guest);
-            p.setString(2, kind);
-            p.setString(3, hostName);
-            p.setString(4, request);
-            p.setString(5, numaCells);
-            p.setLong(6, now);
-            p.setLong(7, expires);
-            p.setString(8, fromHost);
-            p.executeUpdate();
-        }
+        update(c, "INSERT INTO fleet_claims (guest, kind, host, request, numa_cells, since, expires, consumed,"
+                + " from_host) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)", guest, kind, hostName, request, numaCells, now,
+                expires, fromHost);
         try (PreparedStatement p = c.prepareStatement("INSERT INTO fleet_claim_devices (host, address, guest, kind,"
                 + " position) VALUES (?, ?, ?, ?, ?)")) {
             int i = 0;
@@ -186,16 +178,8 @@ public final class FleetClaims {
     }
 
     private static int deleteClaim(Connection c, String guest, String kind) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM fleet_claim_devices WHERE guest = ? AND kind = ?")) {
-            p.setString(1, guest);
-            p.setString(2, kind);
-            p.executeUpdate();
-        }
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM fleet_claims WHERE guest = ? AND kind = ?")) {
-            p.setString(1, guest);
-            p.setString(2, kind);
-            return p.executeUpdate();
-        }
+        update(c, "DELETE FROM fleet_claim_devices WHERE guest = ? AND kind = ?", guest, kind);
+        return update(c, "DELETE FROM fleet_claims WHERE guest = ? AND kind = ?", guest, kind);
     }
 
     /**
@@ -245,15 +229,8 @@ public final class FleetClaims {
             if (!others.isEmpty()) {
                 return others;
             }
-            try (PreparedStatement p = c.prepareStatement("UPDATE fleet_claims SET consumed = ? WHERE guest = ? AND"
-                    + " kind = ? AND host = ? AND (consumed IS NOT NULL OR expires >= ?)")) {
-                p.setLong(1, now);
-                p.setString(2, guest);
-                p.setString(3, CLAIM);
-                p.setString(4, host);
-                p.setLong(5, now);
-                p.executeUpdate();
-            }
+            update(c, "UPDATE fleet_claims SET consumed = ? WHERE guest = ? AND kind = ? AND host = ? AND"
+                    + " (consumed IS NOT NULL OR expires >= ?)", now, guest, CLAIM, host, now);
             adoptEvacuation(c, guest, host, now);
             return others;
         });
@@ -272,27 +249,11 @@ public final class FleetClaims {
         if (active(c, guest, CLAIM) != null) {
             return;
         }
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO fleet_claims (guest, kind, host, request, numa_cells,"
-                + " since, expires, consumed, from_host) SELECT guest, ?, host, request, numa_cells, since, expires, ?,"
-                + " from_host FROM fleet_claims WHERE guest = ? AND kind = ?")) {
-            p.setString(1, CLAIM);
-            p.setLong(2, now);
-            p.setString(3, guest);
-            p.setString(4, EVACUATION);
-            p.executeUpdate();
-        }
-        try (PreparedStatement p = c.prepareStatement("UPDATE fleet_claim_devices SET kind = ? WHERE guest = ? AND"
-                + " kind = ?")) {
-            p.setString(1, CLAIM);
-            p.setString(2, guest);
-            p.setString(3, EVACUATION);
-            p.executeUpdate();
-        }
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM fleet_claims WHERE guest = ? AND kind = ?")) {
-            p.setString(1, guest);
-            p.setString(2, EVACUATION);
-            p.executeUpdate();
-        }
+        update(c, "INSERT INTO fleet_claims (guest, kind, host, request, numa_cells, since, expires, consumed,"
+                + " from_host) SELECT guest, ?, host, request, numa_cells, since, expires, ?, from_host FROM"
+                + " fleet_claims WHERE guest = ? AND kind = ?", CLAIM, now, guest, EVACUATION);
+        update(c, "UPDATE fleet_claim_devices SET kind = ? WHERE guest = ? AND kind = ?", CLAIM, guest, EVACUATION);
+        update(c, "DELETE FROM fleet_claims WHERE guest = ? AND kind = ?", guest, EVACUATION);
     }
 
     private static Claim active(Connection c, String guest, String kind) throws SQLException {
@@ -379,38 +340,32 @@ public final class FleetClaims {
     }
 
     private static void deleteExpired(Connection c, String host, long now) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM fleet_claim_devices WHERE host = ? AND (guest, kind) IN"
-                + " (SELECT guest, kind FROM fleet_claims WHERE host = ? AND consumed IS NULL AND expires < ?)")) {
-            p.setString(1, host);
-            p.setString(2, host);
-            p.setLong(3, now);
-            p.executeUpdate();
-        }
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM fleet_claims WHERE host = ? AND consumed IS NULL AND"
-                + " expires < ?")) {
-            p.setString(1, host);
-            p.setLong(2, now);
-            p.executeUpdate();
-        }
+        update(c, "DELETE FROM fleet_claim_devices WHERE host = ? AND (guest, kind) IN (SELECT guest, kind FROM"
+                + " fleet_claims WHERE host = ? AND consumed IS NULL AND expires < ?)", host, host, now);
+        update(c, "DELETE FROM fleet_claims WHERE host = ? AND consumed IS NULL AND expires < ?", host, now);
     }
 
     private static void deleteExpiredOf(Connection c, String guest, String kind, long now) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM fleet_claim_devices WHERE guest = ? AND kind = ? AND"
+        update(c, "DELETE FROM fleet_claim_devices WHERE guest = ? AND kind = ? AND"
                 + " EXISTS (SELECT 1 FROM fleet_claims k WHERE k.guest = ? AND k.kind = ? AND k.consumed IS NULL AND"
-                + " k.expires < ?)")) {
-            p.setString(1, guest);
-            p.setString(2, kind);
-            p.setString(3, guest);
-            p.setString(4, kind);
-            p.setLong(5, now);
-            p.executeUpdate();
-        }
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM fleet_claims WHERE guest = ? AND kind = ? AND"
-                + " consumed IS NULL AND expires < ?")) {
-            p.setString(1, guest);
-            p.setString(2, kind);
-            p.setLong(3, now);
-            p.executeUpdate();
+                + " k.expires < ?)", guest, kind, guest, kind, now);
+        update(c, "DELETE FROM fleet_claims WHERE guest = ? AND kind = ? AND consumed IS NULL AND expires < ?",
+                guest, kind, now);
+    }
+
+    /** One INSERT, UPDATE or DELETE with its parameters in order (null: SQL NULL); the rows it changed. */
+    private static int update(Connection c, String sql, Object... params) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                if (params[i] == null) {
+                    p.setNull(i + 1, Types.VARCHAR);
+                } else if (params[i] instanceof Long l) {
+                    p.setLong(i + 1, l);
+                } else {
+                    p.setString(i + 1, (String) params[i]);
+                }
+            }
+            return p.executeUpdate();
         }
     }
 
