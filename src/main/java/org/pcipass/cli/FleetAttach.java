@@ -36,8 +36,8 @@ final class FleetAttach {
     /** Refuses (exit 3) when a claim in force holds one of {@code devices} on this host for another guest. */
     void check(String guest, List<String> devices) {
         try (FleetStore store = FleetStore.open(config.db(), "pcipass attach")) {
-            for (FleetClaims.Claim c : new FleetClaims(store).claims(null)) {
-                if (c.host().equals(host) && !c.guest().equals(guest)) {
+            for (FleetClaims.Claim c : new FleetClaims(store).claimsOn(host)) {
+                if (!c.guest().equals(guest)) {
                     for (String d : devices) {
                         if (c.devices().contains(d)) {
                             throw new PcipassException.Refused(d + " is claimed in the fleet for guest " + c.guest()

@@ -36,15 +36,17 @@ public final class ClaimPlanner {
      */
     public static FleetClaims.Choice plan(List<FleetHost> hosts, Set<FleetClaims.Held> held,
             List<PciRequest> requests, List<Integer> numaCells) {
+        for (FleetHost h : hosts) {
+            List<String> got = new HostState(h, held).consume(requests, numaCells);
+            if (got != null) {
+                return new FleetClaims.Choice(h.name(), got, null);
+            }
+        }
+        // none fits: only now what each lacks, for the refusal (not on the way to the host that fits)
         String closest = null;
         int closestShort = Integer.MAX_VALUE;
         int wanted = requests.stream().mapToInt(PciRequest::count).sum();
         for (FleetHost h : hosts) {
-            HostState s = new HostState(h, held);
-            List<String> got = s.consume(requests, numaCells);
-            if (got != null) {
-                return new FleetClaims.Choice(h.name(), got, null);
-            }
             int[] shortBy = new HostState(h, held).shortfall(requests, numaCells);
             int total = 0;
             for (int x : shortBy) {
@@ -52,7 +54,6 @@ public final class ClaimPlanner {
             }
             if (total < closestShort) {
                 closestShort = total;
-                StringBuilder b = new StringBuilder("closest is " + h.name() + ", short of ");
                 List<String> parts = new ArrayList<>();
                 for (int i = 0; i < requests.size(); i++) {
                     if (shortBy[i] > 0) {
@@ -60,8 +61,7 @@ public final class ClaimPlanner {
                         parts.add(shortBy[i] + " of " + r.count() + " " + r.aliasName());
                     }
                 }
-                b.append(String.join(", ", parts));
-                closest = b.toString();
+                closest = "closest is " + h.name() + ", short of " + String.join(", ", parts);
             }
         }
         if (closest == null) {

@@ -205,6 +205,11 @@ public final class FleetClaims {
         return store.transaction("reading the fleet's claims", c -> list(c, kind, null, null));
     }
 
+    /** The claims in force (of every kind) on one host, by guest. */
+    public List<Claim> claimsOn(String host) {
+        return store.transaction("reading the fleet's claims", c -> list(c, null, null, host));
+    }
+
     /** The claim in force for {@code guest} of this kind, or null. */
     public Claim claimOf(String guest, String kind) {
         return store.transaction("reading the fleet's claims", c -> active(c, guest, kind));
